@@ -1,0 +1,4 @@
+"""Multichannel ingest: one adapter per channel, interaction records, customer identification.
+
+May import: ``kubus.config``, ``kubus.oltp``.
+"""

@@ -1,0 +1,1 @@
+"""Compilation of cube queries to SQLAlchemy Core selects (physical mapping, star joins)."""

@@ -1,0 +1,4 @@
+"""The transactional core: schema, services with their invariants, change log, demo generator.
+
+May import: ``kubus.config``.
+"""

@@ -1,0 +1,4 @@
+"""Available-to-promise, delivery and transportation scheduling, backorder processing.
+
+May import: ``kubus.config``, ``kubus.oltp``.
+"""
