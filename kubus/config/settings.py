@@ -798,6 +798,8 @@ def _build_store(raw: _Raw, name: str, root: Path,
     url = head.get("url")
     if url is not None:
         url = _resolve_url(entries["url"], url, root)
+    elif store_type == "slicer":
+        url = "http://localhost:5000"
     elif store_type == "sql":
         raw.problems.append(f"{where} url: required for a sql store")
     model = None

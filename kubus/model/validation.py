@@ -311,7 +311,8 @@ class _Checker:
         elif kind == "expression" and isinstance(value, str) and self.expression:
             message = self.expression(value)
             if message:
-                self.error(at, key, f"Invalid expression {value!r}: {message}")
+                where = "" if value in message else f" (in {value!r})"
+                self.error(at, key, f"Invalid expression: {message}{where}")
 
     def name(self, at: _At, obj: Any, what: str, *, strict: bool) -> str | None:
         """The name of ``obj`` (a string, or an object's ``name``), checked."""
@@ -605,9 +606,12 @@ def _check_hierarchies(c: _Checker, at: _At, dim: Mapping[str, Any],
                 c.error(hat, prop, f"Level '{level}' is repeated", path=f"{names_path}[{j}]")
             used.add(level)
     if hierarchies and levels is not None:
+        given = _items(dim.get("levels"))
         for level in levels:
             if level not in used:
-                c.warning(at, "levels", f"Level '{level}' is in no hierarchy and is dropped")
+                index = next((i for i, item in given if _name_of(item) == level), None)
+                c.warning(at, "levels", f"Level '{level}' is in no hierarchy and is dropped",
+                          path=at.path if index is None else at.key("levels") + f"[{index}]")
     _check_default_hierarchy(c, at, dim, [h.object or "" for h, _, _ in hierarchies])
 
 
@@ -700,7 +704,7 @@ def _check_links(c: _Checker, at: _At, cube: Mapping[str, Any]) -> dict[str, _Di
         named.append((path, effective))
         if effective:
             linked.setdefault(effective, dim)
-    c.duplicates("dimension", "dimension in the cube", named)
+    c.duplicates("dimension", "dimension link", named)
     return linked
 
 

@@ -71,9 +71,40 @@ class _Store:
             return found
         with self.lock:  # reflection once per table, whatever the number of threads
             if key not in self.tables:
-                self.tables[key] = sa.Table(name, self.metadata, schema=schema,
-                                            autoload_with=self.engine)
+                self.tables[key] = reflect_table(self.engine, self.metadata, schema, name)
             return self.tables[key]
+
+
+_DUCKDB_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
+    "TINYINT": sa.Integer, "SMALLINT": sa.Integer, "INTEGER": sa.Integer,
+    "BIGINT": sa.BigInteger, "HUGEINT": sa.BigInteger, "UTINYINT": sa.Integer,
+    "USMALLINT": sa.Integer, "UINTEGER": sa.BigInteger, "UBIGINT": sa.BigInteger,
+    "DOUBLE": sa.Float, "FLOAT": sa.Float, "REAL": sa.Float, "VARCHAR": sa.String,
+    "DATE": sa.Date, "TIMESTAMP": sa.DateTime, "TIMESTAMP WITH TIME ZONE": sa.DateTime,
+    "BOOLEAN": sa.Boolean, "TIME": sa.Time,
+}
+
+
+def reflect_table(engine: sa.Engine, metadata: sa.MetaData, schema: str | None,
+                  name: str) -> sa.Table:
+    """Reflect a table; DuckDB reads ``information_schema`` because duckdb-engine's reflection
+    queries PostgreSQL catalogs DuckDB lacks (``pg_collation``)."""
+    if engine.dialect.name != "duckdb":
+        return sa.Table(name, metadata, schema=schema, autoload_with=engine)
+    query = sa.text("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = :name AND (:schema IS NULL OR table_schema = :schema) "
+                    "ORDER BY ordinal_position")
+    with engine.connect() as conn:
+        rows = conn.execute(query, {"name": name, "schema": schema}).all()
+    if not rows:
+        raise sa.exc.NoSuchTableError(name)
+    columns = []
+    for column, data_type in rows:
+        base = str(data_type).upper().split("(")[0]
+        type_: sa.types.TypeEngine[Any] = (sa.Numeric() if base == "DECIMAL"
+                                           else _DUCKDB_TYPES.get(base, sa.String)())
+        columns.append(sa.Column(column, type_))
+    return sa.Table(name, metadata, *columns, schema=schema)
 
 
 class Workspace:

@@ -1,15 +1,14 @@
 """The expression language: parser, inspection, and compilation run on real databases.
 
-Compiled expressions are executed on in-memory SQLite and DuckDB, and on PostgreSQL when
-KUBUS_TEST_POSTGRES_URL is set; expected values are computed in plain Python over the same
-rows (statistics, math, datetime), never by the code under test.
+Compiled expressions are executed on SQLite, DuckDB and PostgreSQL through the shared
+``backend`` fixture (PostgreSQL needs KUBUS_TEST_POSTGRES_URL); expected values are computed
+in plain Python over the same rows (statistics, math, datetime), never by the code under test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import statistics
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +21,6 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import StaticPool
 
 from kubus.model.errors import ArgumentError
 from kubus.model.expressions import (
@@ -257,7 +255,7 @@ def test_aggregate_function_errors() -> None:
 # --- Real databases --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Backend:
+class FactsDB:
     name: str
     engine: sa.Engine
     facts: sa.Table
@@ -297,22 +295,10 @@ FACTS: list[dict[str, Any]] = [
 ]
 
 
-def _engine(name: str) -> sa.Engine:
-    if name == "sqlite":
-        return sa.create_engine("sqlite://", poolclass=StaticPool)
-    if name == "duckdb":
-        return sa.create_engine("duckdb:///:memory:", poolclass=StaticPool)
-    url = os.environ.get("KUBUS_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("KUBUS_TEST_POSTGRES_URL is not set: PostgreSQL not tested")
-    return sa.create_engine(url)
-
-
-@pytest.fixture(scope="module", params=[
-    "sqlite", "duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    engine = _engine(request.param)
-    assert engine.dialect.name == request.param
+@pytest.fixture(scope="module")
+def db(backend: Any) -> Iterator[FactsDB]:
+    """The shared ``backend`` (tests/conftest.py: DuckDB, SQLite, PostgreSQL) with FACTS."""
+    engine: sa.Engine = backend.engine
     metadata = sa.MetaData()
     facts = sa.Table(
         f"kx_facts_{uuid.uuid4().hex[:8]}", metadata,
@@ -325,10 +311,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     with engine.begin() as conn:
         metadata.create_all(conn)
         conn.execute(facts.insert(), FACTS)
-    yield Backend(request.param, engine, facts)
+    yield FactsDB(engine.dialect.name, engine, facts)
     with engine.begin() as conn:
         metadata.drop_all(conn)
-    engine.dispose()
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -382,13 +367,13 @@ SCALARS: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("expr", "expected"), SCALARS)
-def test_scalar_expressions(backend: Backend, expr: str, expected: Any) -> None:
-    assert _same(backend.scalar(expr), expected), backend.scalar(expr)
+def test_scalar_expressions(db: FactsDB, expr: str, expected: Any) -> None:
+    assert _same(db.scalar(expr), expected), db.scalar(expr)
 
 
-def test_special_variables(backend: Backend) -> None:
+def test_special_variables(db: FactsDB) -> None:
     for name in ("current_date", "current_time", "local_date", "local_time"):
-        assert backend.scalar(name) is not None
+        assert db.scalar(name) is not None
 
 
 def _column(name: str) -> list[Any]:
@@ -408,7 +393,7 @@ def _and3(left: bool | None, right: bool | None) -> bool | None:
     return None if left is None or right is None else True
 
 
-def test_row_level_expressions(backend: Backend) -> None:
+def test_row_level_expressions(db: FactsDB) -> None:
     cases: list[tuple[str, list[Any]]] = [
         ("amount * 2", _per_fact(lambda a: a * 2, "amount")),
         ("amount / qty", _per_fact(lambda a, q: a / q, "amount", "qty")),
@@ -440,12 +425,12 @@ def test_row_level_expressions(backend: Backend) -> None:
           for a, q in zip(_column("amount"), _column("qty"), strict=True)]),
     ]
     for expr, expected in cases:
-        _assert_same(backend.per_fact(expr), expected)
+        _assert_same(db.per_fact(expr), expected)
 
 
-def test_dotted_references_are_resolved(backend: Backend) -> None:
-    refs = {"item.amount": backend.facts.c.amount, "item.qty": backend.facts.c.qty}
-    actual = backend.per_fact("item.amount - item.qty", refs.__getitem__)
+def test_dotted_references_are_resolved(db: FactsDB) -> None:
+    refs = {"item.amount": db.facts.c.amount, "item.qty": db.facts.c.qty}
+    actual = db.per_fact("item.amount - item.qty", refs.__getitem__)
     _assert_same(actual, _per_fact(lambda a, q: a - q, "amount", "qty"))
 
 
@@ -465,23 +450,23 @@ def _iso_week(day: dt.date) -> int:
     ("minute", "ts", lambda t: t.minute),
     ("second", "ts", lambda t: t.second),
 ])
-def test_extract(backend: Backend, field: str, column: str,
+def test_extract(db: FactsDB, field: str, column: str,
                  oracle: Callable[[Any], int]) -> None:
     expected = [oracle(value) for value in _column(column)]
-    _assert_same(backend.per_fact(f"extract({field}, {column})"), expected)
-    _assert_same(backend.per_fact(f"extract('{field.upper()}', {column})"), expected)
-    compiled = compile_extract(field, backend.facts.c[column], dialect_name=backend.name)
-    with backend.engine.connect() as conn:
-        rows = conn.execute(sa.select(compiled).order_by(backend.facts.c.id)).scalars()
+    _assert_same(db.per_fact(f"extract({field}, {column})"), expected)
+    _assert_same(db.per_fact(f"extract('{field.upper()}', {column})"), expected)
+    compiled = compile_extract(field, db.facts.c[column], dialect_name=db.name)
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(compiled).order_by(db.facts.c.id)).scalars()
         _assert_same(list(rows), expected)
 
 
-def _aggregate(backend: Backend, function: str, column: str | None = "amount",
+def _aggregate(db: FactsDB, function: str, column: str | None = "amount",
                where: sa.ColumnElement[bool] | None = None) -> Any:
-    arg = backend.facts.c[column] if column else None
-    compiled = compile_aggregate_function(function, arg, dialect_name=backend.name,
-                                          count_column=backend.facts.c.id)
-    return backend.aggregate(compiled, where=where)[0]
+    arg = db.facts.c[column] if column else None
+    compiled = compile_aggregate_function(function, arg, dialect_name=db.name,
+                                          count_column=db.facts.c.id)
+    return db.aggregate(compiled, where=where)[0]
 
 
 AMOUNTS = [a for a in _column("amount") if a is not None]
@@ -500,14 +485,14 @@ AMOUNTS = [a for a in _column("amount") if a is not None]
     ("AVG", "price", statistics.fmean(_column("price"))),
     ("stddev", "price", statistics.stdev(_column("price"))),
 ])
-def test_aggregate_functions(backend: Backend, function: str, column: str | None,
+def test_aggregate_functions(db: FactsDB, function: str, column: str | None,
                              expected: Any) -> None:
-    assert _same(_aggregate(backend, function, column), expected)
+    assert _same(_aggregate(db, function, column), expected)
 
 
-def test_aggregate_functions_agree_with_the_spec_fixture(backend: Backend) -> None:
+def test_aggregate_functions_agree_with_the_spec_fixture(db: FactsDB) -> None:
     # slicer-api.md §7.5 with the NULL semantics we chose (defect 13).
-    got = {f: _aggregate(backend, f, "qty" if f == "count_distinct" else "amount")
+    got = {f: _aggregate(db, f, "qty" if f == "count_distinct" else "amount")
            for f in ("sum", "min", "avg", "count_nonempty", "count_distinct", "count")}
     _assert_same(list(got.values()), [122, 5, 30.5, 4, 3, 5])
 
@@ -516,19 +501,19 @@ def test_aggregate_functions_agree_with_the_spec_fixture(backend: Backend) -> No
     ("sum", 0), ("count", 0), ("count_nonempty", 0), ("count_distinct", 0), ("min", None),
     ("max", None), ("avg", None), ("stddev", None), ("variance", None),
 ])
-def test_aggregate_functions_on_an_empty_cell(backend: Backend, function: str,
+def test_aggregate_functions_on_an_empty_cell(db: FactsDB, function: str,
                                               expected: Any) -> None:
-    assert _same(_aggregate(backend, function, where=backend.facts.c.id < 0), expected)
+    assert _same(_aggregate(db, function, where=db.facts.c.id < 0), expected)
 
 
 @pytest.mark.parametrize("function", ["stddev", "variance"])
-def test_sample_statistics_of_one_value_are_null(backend: Backend, function: str) -> None:
-    assert _aggregate(backend, function, where=backend.facts.c.id == 1) is None
+def test_sample_statistics_of_one_value_are_null(db: FactsDB, function: str) -> None:
+    assert _aggregate(db, function, where=db.facts.c.id == 1) is None
 
 
-def test_sample_statistics_of_equal_values_are_zero(backend: Backend) -> None:
-    where = backend.facts.c.id.in_([1, 5]) & backend.facts.c.qty.is_not(None)
-    assert _same(_aggregate(backend, "stddev", "qty", where=where), 0.0)
+def test_sample_statistics_of_equal_values_are_zero(db: FactsDB) -> None:
+    where = db.facts.c.id.in_([1, 5]) & db.facts.c.qty.is_not(None)
+    assert _same(_aggregate(db, "stddev", "qty", where=where), 0.0)
 
 
 AGGREGATE_EXPRESSIONS: list[tuple[str, Any]] = [
@@ -547,26 +532,26 @@ AGGREGATE_EXPRESSIONS: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("expr", "expected"), AGGREGATE_EXPRESSIONS)
-def test_aggregate_expressions(backend: Backend, expr: str, expected: Any) -> None:
-    compiled = compile_expression(expr, backend.facts.c.__getitem__, dialect_name=backend.name)
-    assert _same(backend.aggregate(compiled)[0], expected)
+def test_aggregate_expressions(db: FactsDB, expr: str, expected: Any) -> None:
+    compiled = compile_expression(expr, db.facts.c.__getitem__, dialect_name=db.name)
+    assert _same(db.aggregate(compiled)[0], expected)
 
 
-def test_expression_aggregates_are_not_coalesced(backend: Backend) -> None:
+def test_expression_aggregates_are_not_coalesced(db: FactsDB) -> None:
     # §3.6: ``sum(double_amount)`` gives NULL on an empty cell, unlike the ``sum`` function.
-    compiled = compile_expression("sum(amount)", backend.facts.c.__getitem__,
-                                  dialect_name=backend.name)
-    assert backend.aggregate(compiled, where=backend.facts.c.id < 0)[0] is None
+    compiled = compile_expression("sum(amount)", db.facts.c.__getitem__,
+                                  dialect_name=db.name)
+    assert db.aggregate(compiled, where=db.facts.c.id < 0)[0] is None
 
 
-def test_expressions_with_literals_can_be_grouped(backend: Backend) -> None:
+def test_expressions_with_literals_can_be_grouped(db: FactsDB) -> None:
     # Compiled twice, as a query builder does for SELECT and GROUP BY.
     def key() -> sa.ColumnElement[Any]:
         return compile_expression("concat(coalesce(category, '?'), '-', qty * 10)",
-                                  backend.facts.c.__getitem__, dialect_name=backend.name)
+                                  db.facts.c.__getitem__, dialect_name=db.name)
 
     query = sa.select(key().label("k"), sa.func.count().label("n")).group_by(key())
-    with backend.engine.connect() as conn:
+    with db.engine.connect() as conn:
         got = {row.k: row.n for row in conn.execute(query)}
     expected: dict[str, int] = {}
     for row in FACTS:
@@ -576,8 +561,8 @@ def test_expressions_with_literals_can_be_grouped(backend: Backend) -> None:
     assert got == expected
 
 
-def test_every_aggregate_function_compiles(backend: Backend) -> None:
-    columns = [compile_aggregate_function(f, backend.facts.c.amount, dialect_name=backend.name,
-                                          count_column=backend.facts.c.id)
+def test_every_aggregate_function_compiles(db: FactsDB) -> None:
+    columns = [compile_aggregate_function(f, db.facts.c.amount, dialect_name=db.name,
+                                          count_column=db.facts.c.id)
                for f in sorted(AGGREGATE_FUNCTIONS)]
-    assert len(backend.aggregate(*columns)) == len(AGGREGATE_FUNCTIONS)
+    assert len(db.aggregate(*columns)) == len(AGGREGATE_FUNCTIONS)
