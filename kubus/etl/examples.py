@@ -32,5 +32,7 @@ def load_hello_world(engine: sa.Engine, csv_path: Path, *, replace: bool = False
     with engine.begin() as conn:
         table.drop(conn, checkfirst=True)
         table.create(conn)
-        conn.execute(table.insert(), frame.to_dict(orient="records"))
+        records: list[dict[str, object]] = [
+            {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        conn.execute(table.insert(), records)
     return True

@@ -259,7 +259,7 @@ def _aggregates(raw: Raw, measures: tuple[Measure, ...]) -> tuple[Aggregate, ...
             name = measure.name if function == "identity" else f"{measure.name}_{function}"
             existing = names.get(name)
             if existing is not None:
-                if function != "identity" and existing.function != function:
+                if function not in ("identity", existing.function):
                     raise ModelError(f"Aggregate '{name}' function mismatch: implicit "
                                      f"'{function}', explicit '{existing.function}'")
                 continue

@@ -137,9 +137,10 @@ def resolve_cell(cube: Cube, cuts: Sequence[Cut], *, now: datetime, first_weekda
     shows for cuts parsed from a URL); report-body cuts keep ``None`` (COMPAT).
     """
     resolved = []
-    for cut in cuts:
-        dimension = cube.dimension(cut.dimension)
-        hierarchy = dimension.hierarchy(cut.hierarchy)
+    for given in cuts:
+        dimension = cube.dimension(given.dimension)
+        hierarchy = dimension.hierarchy(given.hierarchy)
+        cut = given
         if dimension.is_time:
             cut = resolve_relative_time(cut, [lv.name for lv in hierarchy.levels], now,
                                         first_weekday)

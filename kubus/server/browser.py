@@ -106,13 +106,13 @@ class Browser:
         sql_aggregates = [a for a in computed if not a.is_post_aggregate]
         if statements.cells is None or not summary:
             # No group matched (or no drilldown): every aggregate from one summary row.
-            row = self.executor.all(statements.summary_all, "summary")[0]._mapping
-            summary = {a.name: clean(row[f"a{i}"]) for i, a in enumerate(sql_aggregates)}
+            first = self.executor.all(statements.summary_all, "summary")[0]._mapping
+            summary = {a.name: clean(first[f"a{i}"]) for i, a in enumerate(sql_aggregates)}
         elif statements.summary is not None:
-            row = self.executor.all(statements.summary, "summary")[0]._mapping
+            rest = self.executor.all(statements.summary, "summary")[0]._mapping
             index = {a.name: i for i, a in enumerate(sql_aggregates)}
             for name in statements.summary_aggregates:
-                summary[name] = clean(row[f"a{index[name]}"])
+                summary[name] = clean(rest[f"a{index[name]}"])
         self._post_aggregate(query, computed, summary, cells)
         names = [a.name for a in computed]
         summary = {name: summary.get(name) for name in names}

@@ -26,10 +26,10 @@ class Executor:
         self.timeout = timeout
         self.timings: list[Timing] = []
 
-    def _sql(self, statement: sa.Executable) -> str:
+    def _sql(self, statement: sa.Select[Any]) -> str:
         try:
             return str(statement.compile(self.engine, compile_kwargs={"literal_binds": True}))
-        except Exception:  # noqa: BLE001 - some values cannot be rendered inline; show params
+        except Exception:  # some values cannot be rendered inline: show the parameters
             return str(statement.compile(self.engine))
 
     @contextmanager

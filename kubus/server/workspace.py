@@ -195,7 +195,10 @@ def quick_aggregate(browser: Browser, *, cut: str | Iterable[str] | None = None,
                     drilldown: str | Iterable[str] = (), aggregates: Sequence[str] | None = None,
                     order: str | Iterable[str] = (), page: int | None = None,
                     page_size: int | None = None) -> AggregationResult:
-    """Aggregate with Slicer-style strings: ``quick_aggregate(b, cut="item:a", drilldown="year")``."""
+    """Aggregate with Slicer-style strings.
+
+    Example: ``quick_aggregate(browser, cut="item:a", drilldown="year")``.
+    """
     texts = [cut] if isinstance(cut, str) else list(cut or ())
     cuts = tuple(c for text in texts for c in parse_cell(text))
     cell = browser.cell(cuts)

@@ -64,7 +64,7 @@ def close(a: float | None, b: float | None) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
 
 
-def agg(ws: Workspace, **kw: object):  # noqa: ANN201
+def agg(ws: Workspace, **kw: object):
     return quick_aggregate(ws.browser("sales"), **kw)  # type: ignore[arg-type]
 
 
@@ -135,7 +135,7 @@ def test_split(sales: Workspace, oracle: pd.DataFrame) -> None:
     got = {(c["date.year"], c["__within_split__"]): c["fact_count"] for c in result.cells}
     expected = oracle.groupby(["year", oracle.channel == "web"]).size().to_dict()
     assert got == {(y, bool(w)): n for (y, w), n in expected.items()}
-    assert [c["__within_split__"] for c in result.cells][0] is False
+    assert result.cells[0]["__within_split__"] is False
 
 
 def test_members_and_facts(sales: Workspace, oracle: pd.DataFrame) -> None:

@@ -781,6 +781,20 @@ def test_random_parameters_never_fail_the_server(slicer: Server, cut: str, drill
     response.json()
 
 
+@pytest.mark.parametrize("cut", [
+    "item:a\x00b",                   # PostgreSQL text cannot hold NUL bytes
+    "year:99999999999999999999",     # beyond any integer column
+    "year:-99999999999999999999-2010",
+    "item:\U0001f600",               # astral-plane character
+])
+@pytest.mark.parametrize("endpoint", ["aggregate", "facts", "members/item", "cell"])
+def test_values_a_database_cannot_hold_are_client_errors(slicer: Server, cut: str,
+                                                         endpoint: str) -> None:
+    response = slicer.get(f"{CUBE}/{endpoint}", {"cut": cut})
+    assert response.status_code < 500, response.text
+    assert response.headers["Content-Type"] == "application/json"
+
+
 # -- the command line ------------------------------------------------------------------------
 
 def test_kubus_serve_command(tmp_path: Path, hello_world_dir: Path) -> None:

@@ -25,7 +25,7 @@ from kubus.model.query import AggregateQuery, FactsQuery, MembersQuery, OrderIte
 from kubus.model.sql.star import Star, Used
 
 #: How the summary of a decomposable aggregate is combined from its groups.
-COMBINE = {"sum": sa.func.sum, "count": sa.func.sum, "count_nonempty": sa.func.sum,
+COMBINE: dict[str, Any] = {"sum": sa.func.sum, "count": sa.func.sum, "count_nonempty": sa.func.sum,
            "min": sa.func.min, "max": sa.func.max}
 
 TOTAL_LABEL = "__total"
@@ -34,7 +34,7 @@ TOTAL_LABEL = "__total"
 # -- cells ---------------------------------------------------------------------------------
 def _point(star: Star, keys: Sequence[Attribute], path: Sequence[PathElement],
            used: Used) -> ColumnElement[bool]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     for attr, value in zip(keys, path, strict=False):
         column = star.column(attr, used)
         if value is None:
@@ -183,7 +183,7 @@ def _aggregate_order(query: AggregateQuery, labels: dict[str, str],
         seen.add(label)
         clauses.append(_ordered(by_label[label], item.direction))
     # Every group key last, so pages are stable whatever the natural order leaves tied.
-    for ref, label in labels.items():
+    for label in labels.values():
         if label.startswith("d") and label not in seen:
             seen.add(label)
             clauses.append(_ordered(by_label[label], "asc"))

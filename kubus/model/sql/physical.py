@@ -168,8 +168,8 @@ def _join_side(value: Any) -> tuple[str | None, str | None, tuple[str, ...]]:
         schema, table, column = _split_dotted(value)
         return schema, table, (column,)
     if isinstance(value, Mapping):
-        column = value.get("column")
-        columns = tuple(column) if isinstance(column, (list, tuple)) else (str(column),)
+        given = value.get("column")
+        columns = tuple(given) if isinstance(given, (list, tuple)) else (str(given),)
         return value.get("schema"), value.get("table"), columns
     raise ModelError(f"Join side {value!r} should be a string or an object")
 
