@@ -716,6 +716,41 @@ class _Compiler:
         return getattr(sa.func, name)(arg)  # type: ignore[no-any-return]
 
 
+#: How an aggregate is combined from the values of groups (``SUM`` of ``COUNT``s, ...).
+COMBINE_FROM_GROUPS = {"sum": "sum", "count": "sum", "count_nonempty": "sum", "min": "min",
+                       "max": "max"}
+
+
+class _NotDecomposable(Exception):
+    pass
+
+
+class _WindowedCompiler(_Compiler):
+    """Compiles aggregate calls as their total over all groups: ``SUM(SUM(x)) OVER ()``."""
+
+    def aggregate(self, name: str, arg: ColumnElement[Any] | None) -> ColumnElement[Any]:
+        combine = COMBINE_FROM_GROUPS.get(name)
+        if combine is None:
+            raise _NotDecomposable(name)
+        per_group = super().aggregate(name, arg)
+        return getattr(sa.func, combine)(per_group).over()  # type: ignore[no-any-return]
+
+
+def compile_windowed_total(expr: Expression | str, resolve: Resolver, *,
+                           dialect_name: str) -> ColumnElement[Any] | None:
+    """The total of an aggregate expression over every group of a grouped select, as window
+    functions over its aggregates; ``None`` when one of them (``avg``, ``count_distinct``,
+    ``stddev`` ...) cannot be combined from groups.
+
+    ``sum(amount) - sum(cost)`` becomes ``SUM(SUM(amount)) OVER () - SUM(SUM(cost)) OVER ()``,
+    so the summary of a drilldown needs no second scan.
+    """
+    try:
+        return _WindowedCompiler(resolve, dialect_name).compile(_as_ast(expr))
+    except _NotDecomposable:
+        return None
+
+
 def compile_expression(expr: Expression | str, resolve: Resolver, *,
                        dialect_name: str) -> ColumnElement[Any]:
     """Compile ``expr`` to a SQLAlchemy Core expression for the dialect ``dialect_name``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,14 @@ class Timing:
     """One executed statement, for the ``debug`` parameter."""
 
     purpose: str
-    sql: str
     seconds: float
     rows: int
+    #: Renders the SQL text; compiling with inline values is costly, so only on demand.
+    render: Callable[[], str] = field(default=lambda: "", compare=False, repr=False)
+
+    @property
+    def sql(self) -> str:
+        return self.render()
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,8 @@ class Executor:
 
     def _record(self, statement: sa.Select[Any], purpose: str, started: float,
                 rows: int) -> None:
-        self.timings.append(Timing(purpose, self._sql(statement),
-                                   time.perf_counter() - started, rows))
+        self.timings.append(Timing(purpose, time.perf_counter() - started, rows,
+                                   render=lambda: self._sql(statement)))
 
     @contextmanager
     def _guard(self, conn: sa.Connection) -> Iterator[None]:

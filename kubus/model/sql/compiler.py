@@ -24,10 +24,6 @@ from kubus.model.metadata import Aggregate, Attribute, Dimension, Hierarchy
 from kubus.model.query import AggregateQuery, FactsQuery, MembersQuery, OrderItem
 from kubus.model.sql.star import Star, Used
 
-#: How the summary of a decomposable aggregate is combined from its groups.
-COMBINE: dict[str, Any] = {"sum": sa.func.sum, "count": sa.func.sum, "count_nonempty": sa.func.sum,
-           "min": sa.func.min, "max": sa.func.max}
-
 TOTAL_LABEL = "__total"
 
 
@@ -119,10 +115,6 @@ def _sql_aggregates(query: AggregateQuery) -> tuple[Aggregate, ...]:
     return tuple(a for a in query.aggregates if not a.is_post_aggregate)
 
 
-def _decomposable(aggregate: Aggregate) -> bool:
-    return not aggregate.expression and (aggregate.function or "") in COMBINE
-
-
 def compile_aggregate(query: AggregateQuery, star: Star) -> AggregateStatements:
     used: Used = {star.physical.fact_table}
     where = cell_condition(star, query.cell, used)
@@ -153,9 +145,10 @@ def compile_aggregate(query: AggregateQuery, star: Star) -> AggregateStatements:
     for i, (agg, expr) in enumerate(agg_exprs):
         labels[agg.name] = f"a{i}"
         columns.append(expr.label(f"a{i}"))
-        if _decomposable(agg):
+        total = star.windowed_total(agg, used)
+        if total is not None:
             windowed[agg.name] = f"w{i}"
-            columns.append(COMBINE[agg.function or ""](expr).over().label(f"w{i}"))
+            columns.append(total.label(f"w{i}"))
     columns.append(sa.func.count().over().label(TOTAL_LABEL))
     cells = sa.select(*columns).select_from(from_).where(where)
     cells = cells.group_by(*(sa.literal_column(str(n)) for n in range(1, group_count + 1)))

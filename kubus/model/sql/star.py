@@ -17,7 +17,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
 from kubus.model.errors import ArgumentError, ModelError, NoSuchAttributeError
-from kubus.model.expressions import compile_aggregate_function, compile_expression, parse
+from kubus.model.expressions import (
+    COMBINE_FROM_GROUPS,
+    compile_aggregate_function,
+    compile_expression,
+    compile_windowed_total,
+    parse,
+)
 from kubus.model.metadata import Aggregate, Attribute, Cube, Measure
 from kubus.model.sql.physical import ColumnRef, JoinSpec, PhysicalCube, TableKey
 
@@ -137,6 +143,18 @@ class Star:
         if self.cube.has_attribute(name):
             return self.column(self.cube.attribute(name), used)
         raise NoSuchAttributeError(f"Cube '{self.cube.public_name}' has no attribute '{name}'")
+
+    def windowed_total(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any] | None:
+        """The aggregate's total over all groups as window functions, if it decomposes."""
+        if aggregate.expression:
+            return compile_windowed_total(parse(aggregate.expression),
+                                          lambda name: self.ref(name, used),
+                                          dialect_name=self.dialect_name)
+        combine = COMBINE_FROM_GROUPS.get(aggregate.function or "")
+        if combine is None:
+            return None
+        per_group = self.aggregate(aggregate, used)
+        return getattr(sa.func, combine)(per_group).over()  # type: ignore[no-any-return]
 
     def aggregate(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any]:
         """The SQL of a built-in or expression aggregate (not post-aggregates)."""

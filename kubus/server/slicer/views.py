@@ -30,13 +30,14 @@ from kubus.server.slicer.errors import (
     json_error,
 )
 from kubus.server.slicer.report import run_report
-from kubus.server.slicer.responses import Responder
+from kubus.server.slicer.responses import Responder, server_timing
 
 if TYPE_CHECKING:
     from kubus.server.browser import Browser
     from kubus.server.workspace import Workspace
 
 API_VERSION = 2
+TIMINGS_KEY = "kubus.timings"
 #: The Cubes version Kubus is compatible with, as clients (CubesViewer) expect to read it.
 CUBES_VERSION = "1.1"
 
@@ -77,7 +78,10 @@ class SlicerViews:
     def browser(self, cube_name: str) -> Browser:
         identity = self.identity()
         self.authorized_cube(cube_name, identity)
-        return self.workspace.browser(cube_name, identity)
+        browser = self.workspace.browser(cube_name, identity)
+        # Remembered for the Server-Timing header of error responses (see ``timing``).
+        request.environ[TIMINGS_KEY] = browser.timings
+        return browser
 
     # -- server --------------------------------------------------------------------------
     def index(self) -> Response:
@@ -309,6 +313,14 @@ def slicer_blueprint(workspace: Workspace) -> Blueprint:
         # CORS preflights carry no credentials and are answered without.
         if request.method != "OPTIONS":
             views.identity()
+
+    @bp.after_request
+    def timing(response: Response) -> Response:
+        # Successful responses set it when they are built; errors get it here.
+        if "Server-Timing" not in response.headers:
+            response.headers["Server-Timing"] = server_timing(
+                request.environ.get(TIMINGS_KEY, ()))
+        return response
 
     allowed = workspace.settings.server.allow_cors_origin
     if allowed:

@@ -139,7 +139,8 @@ def test_optional_keys_appear_only_when_set() -> None:
                                  "window_size": 3}]
     assert list(body["aggregates"][0]) == ["name", "info", "label", "ref", "function",
                                            "measure", "nonadditive", "window_size"]
-    assert body["aggregates"][0]["label"] == "Average of qty"  # the measure name, not humanised (§3.6)
+    # The implicit label uses the measure's name, not its humanised label (§3.6).
+    assert body["aggregates"][0]["label"] == "Average of qty"
     assert body["details"] == [
         {"name": "order_no", "info": {}, "label": "Order no", "ref": "order_no", "locales": []},
         {"name": "note", "info": {}, "label": "Remark", "ref": "note", "locales": ["en", "sk"]},
