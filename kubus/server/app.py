@@ -26,7 +26,6 @@ MAX_REQUEST_BYTES = 1024 * 1024
 def create_app(workspace: Workspace) -> Flask:
     app = Flask("kubus.server")
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    app.config["DEBUG"] = workspace.settings.server.debug
     app.extensions["kubus"] = workspace
     register_error_handlers(app, prettyprint_default=workspace.settings.server.prettyprint)
     app.register_blueprint(slicer_blueprint(workspace))

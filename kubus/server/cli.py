@@ -9,13 +9,17 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from kubus import __version__
+
+if TYPE_CHECKING:
+    from kubus.config.settings import Settings
 
 EXIT_USAGE = 2
 
@@ -41,20 +45,26 @@ def main() -> None:
 
 # -- serve -----------------------------------------------------------------------------------
 
-def _load_settings(config: Path | None, demo: bool) -> Any:
+def _load_settings(config: Path | None, demo: bool) -> Settings:
     from kubus.config.settings import SettingsError, load_settings
 
     try:
-        if demo:
-            from kubus.server.demo import prepare_demo
-
-            base = load_settings(config) if config else load_settings()
-            return prepare_demo(base.data_dir)
-        return load_settings(config)
+        settings = load_settings(config)
     except SettingsError as exc:
         _fail("invalid settings:\n  " + "\n  ".join(exc.problems), EXIT_USAGE)
-    except NotImplementedError as exc:
-        _fail(f"--demo: {exc}")
+    if not demo:
+        return settings
+    from kubus.server.demo import prepare_demo
+
+    try:
+        prepared = prepare_demo(settings.data_dir)
+    except Exception as exc:  # a failed first start must not end in a traceback
+        logging.getLogger(__name__).debug("--demo failed", exc_info=exc)
+        _fail(f"--demo: cannot prepare the demo data set in {settings.data_dir}: "
+              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    # The demo brings its store and models; server and workspace settings stay the user's.
+    return replace(settings, stores={**settings.stores, **prepared.stores},
+                   models=prepared.models)
 
 
 def _configure_logging(level: str | None, debug: bool) -> None:

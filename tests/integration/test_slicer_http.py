@@ -19,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 from conftest import Backend, load_hello_world
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubus.config.settings import load_settings, with_overrides
@@ -59,8 +59,10 @@ class Server:
         from waitress import wasyncore
 
         # Close the sockets from inside the loop thread; the loop ends when its map is empty.
-        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server.map))
+        socket_map = self.server._map
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
         self.thread.join(10)
+        assert not self.thread.is_alive(), "the test server did not stop"
         self.server.task_dispatcher.shutdown()
         self.session.close()
         self.workspace.close()
@@ -813,8 +815,7 @@ fragments = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None)
 @given(cut=fragments, drilldown=fragments, order=fragments,
        endpoint=st.sampled_from(["aggregate", "facts", "members/item", "cell"]))
 def test_random_parameters_never_fail_the_server(slicer: Server, cut: str, drilldown: str,

@@ -179,6 +179,8 @@ class Star:
         """Path values arrive as strings; compare them as the key column's type (§2.1)."""
         if value is None or not isinstance(value, str):
             return value
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL; no backend can match it
+            raise ArgumentError(f"The value for {what} contains a NUL character")
         try:
             python_type = column.type.python_type
         except NotImplementedError:
@@ -187,7 +189,10 @@ class Star:
             if python_type is bool:
                 return value.lower() in ("1", "true", "yes", "t")
             if python_type is int:
-                return int(value)
+                number = int(value)
+                if not -(2**63) <= number < 2**63:  # no backend stores it; drivers would fail
+                    raise ValueError(value)
+                return number
             if python_type is float:
                 return float(value)
             if python_type is Decimal:

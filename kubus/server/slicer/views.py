@@ -314,9 +314,10 @@ def slicer_blueprint(workspace: Workspace) -> Blueprint:
         if request.method != "OPTIONS":
             views.identity()
 
-    @bp.after_request
+    @bp.after_app_request
     def timing(response: Response) -> Response:
-        # Successful responses set it when they are built; errors get it here.
+        # Successful responses set it when they are built; errors (even for URLs that match
+        # no route) get it here.
         if "Server-Timing" not in response.headers:
             response.headers["Server-Timing"] = server_timing(
                 request.environ.get(TIMINGS_KEY, ()))
