@@ -26,7 +26,8 @@ def load_hello_world(engine: sa.Engine, csv_path: Path, *, replace: bool = False
     frame = read_hello_world(csv_path)
     metadata = sa.MetaData()
     table = sa.Table(
-        "irbd_balance", metadata, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        "irbd_balance", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         *(sa.Column(name, sa.Integer if name in ("year", "amount") else sa.String)
           for name in HELLO_WORLD_COLUMNS))
     with engine.begin() as conn:
