@@ -285,7 +285,10 @@ def prepare_facts(cube: Cube, cell: Cell, *, fields: Sequence[str] | None = None
             if cube.has_attribute(ref):
                 resolved.append(cube.attribute(ref))
             elif ref in {a.name for a in cube.aggregates}:
-                resolved.append(cube.aggregate(ref))  # 1.1 quirk: an aggregated value
+                # 1.1 mixes it into an ungrouped select: one arbitrary row on SQLite, an
+                # error elsewhere. Facts are rows; aggregates belong to /aggregate.
+                raise ArgumentError(f"'{ref}' is an aggregate; /facts lists fact attributes "
+                                    "(dimension attributes, details and measures)")
             else:
                 raise NoSuchAttributeError(f"Unknown attribute '{ref}' in cube "
                                            f"'{cube.public_name}'")

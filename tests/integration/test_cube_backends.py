@@ -184,3 +184,11 @@ def test_bad_queries_are_user_errors(sales: Workspace, kwargs: dict[str, object]
                                      error: type[Exception]) -> None:
     with pytest.raises(error):
         agg(sales, **kwargs)
+
+
+def test_aggregate_as_facts_field_is_a_user_error(sales: Workspace) -> None:
+    browser = sales.browser("sales")
+    from kubus.model.query import prepare_facts
+
+    with pytest.raises(ArgumentError, match="is an aggregate"):
+        prepare_facts(browser.cube, browser.cell(()), fields=["amount_sum"])
