@@ -1,5 +1,5 @@
 """The ``kubus`` command line, through click's runner (serving itself is tested over HTTP in
-``tests/integration/test_slicer_http.py``)."""
+``tests/integration/test_slicer_http_server.py``)."""
 
 from __future__ import annotations
 
