@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from kubus import __version__
+from kubus.server.cli_oltp import oltp
 
 if TYPE_CHECKING:
     from kubus.config.settings import Settings
@@ -230,6 +231,8 @@ def version() -> None:
     click.echo(f"kubus {__version__} (Cubes {CUBES_VERSION} Slicer API version {API_VERSION}, "
                f"Python {sys.version.split()[0]})")
 
+
+main.add_command(oltp)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the OLTP schema (run by :func:`kubus.oltp.migrate.upgrade`)."""
