@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kubus.model.errors import (
@@ -194,7 +195,7 @@ class Dimension:
                 return level
         raise HierarchyError(f"Dimension '{self.name}' has no level '{name}'")
 
-    @property
+    @cached_property
     def attributes(self) -> tuple[Attribute, ...]:
         return tuple(a for level in self.levels for a in level.attributes)
 
@@ -250,26 +251,35 @@ class Cube:
         raise NoSuchAttributeError(
             f"No measure aggregate ''{name}'' in cube '{self.public_name}'")
 
-    @property
+    # Cubes are immutable: the lookups below are computed once per cube (every request needs
+    # them, and scanning every attribute for each ref showed in request profiles).
+    @cached_property
     def all_dimension_attributes(self) -> tuple[Attribute, ...]:
         return tuple(a for dim in self.dimensions for a in dim.attributes)
 
-    @property
+    @cached_property
     def all_fact_attributes(self) -> tuple[Attribute | Measure, ...]:
         """Default ``/facts`` columns: dimension attributes, details, measures."""
         return (*self.all_dimension_attributes, *self.details, *self.measures)
 
+    @cached_property
+    def _attributes_by_ref(self) -> dict[str, Attribute | Measure]:
+        index: dict[str, Attribute | Measure] = {}
+        for attr in self.all_fact_attributes:
+            index.setdefault(attr.ref, attr)  # the first one, as a scan would find
+        return index
+
     def attribute(self, ref: str) -> Attribute | Measure:
         """Look up a dimension attribute, detail or measure by its ref."""
-        for attr in self.all_fact_attributes:
-            if attr.ref == ref:
-                return attr
+        found = self._attributes_by_ref.get(ref)
+        if found is not None:
+            return found
         # A level may be named by its dimension-qualified name (``date.month``) even when a
         # flat dimension's attribute ref is just the dimension name.
         raise NoSuchAttributeError(f"Cube '{self.public_name}' has no attribute '{ref}'")
 
     def has_attribute(self, ref: str) -> bool:
-        return any(a.ref == ref for a in self.all_fact_attributes)
+        return ref in self._attributes_by_ref
 
     def dimension_of(self, attribute: Attribute) -> Dimension:
         if attribute.dimension is None:

@@ -82,42 +82,59 @@ class Browser:
         query = replace(query, aggregates=computed)
         statements = compile_aggregate(query, self.star)
         labels = statements.cell_labels
+        sql_aggregates = [a for a in computed if not a.is_post_aggregate]
         summary: dict[str, Any] = {}
         cells: list[dict[str, Any]] = []
         total: int | None = None
+        summary_row: Sequence[Any] | None = None
         if statements.cells is not None:
             rows = self.executor.all(statements.cells, "cells")
-            for row in rows:
-                mapping = row._mapping
-                cell: dict[str, Any] = {}
-                for ref, label in labels.items():
-                    value = clean(mapping[label])
-                    cell[ref] = bool(value) if ref == SPLIT_DIMENSION else value
-                cells.append(cell)
+            position = {name: i for i, name in enumerate(rows[0]._fields)} if rows else {}
             if rows:
-                total = int(rows[0]._mapping[TOTAL_LABEL])
+                refs = list(labels)
+                at = [position[label] for label in labels.values()]
+                split_at = (refs.index(SPLIT_DIMENSION) if SPLIT_DIMENSION in labels
+                            else -1)
+                marker = (position[statements.grouping_label]
+                          if statements.grouping_label is not None else -1)
+                for row in rows:
+                    if marker >= 0 and row[marker]:  # the () grouping set: the summary
+                        summary_row = row
+                        continue
+                    values = [clean(row[i]) for i in at]
+                    if split_at >= 0:
+                        values[split_at] = bool(values[split_at])
+                    cells.append(dict(zip(refs, values, strict=True)))
+            if statements.grouping_label is not None:
+                total = len(cells)
+                assert summary_row is not None
+                summary = {a.name: clean(summary_row[position[f"a{i}"]])
+                           for i, a in enumerate(sql_aggregates)}
+            elif rows:
+                first = rows[0]
+                total = int(first[position[TOTAL_LABEL]])
                 for name, label in statements.windowed_summary.items():
-                    summary[name] = clean(rows[0]._mapping[label])
+                    summary[name] = clean(first[position[label]])
             elif query.page is None:
                 total = 0
             else:
                 assert statements.count is not None
                 total = int(self.executor.all(statements.count, "count")[0][0])
-        sql_aggregates = [a for a in computed if not a.is_post_aggregate]
         if statements.cells is None or not summary:
             # No group matched (or no drilldown): every aggregate from one summary row.
-            first = self.executor.all(statements.summary_all, "summary")[0]._mapping
-            summary = {a.name: clean(first[f"a{i}"]) for i, a in enumerate(sql_aggregates)}
+            first = self.executor.all(statements.summary_all, "summary")[0]
+            summary = {a.name: clean(first[i]) for i, a in enumerate(sql_aggregates)}
         elif statements.summary is not None:
             rest = self.executor.all(statements.summary, "summary")[0]._mapping
             index = {a.name: i for i, a in enumerate(sql_aggregates)}
             for name in statements.summary_aggregates:
                 summary[name] = clean(rest[f"a{index[name]}"])
-        self._post_aggregate(query, computed, summary, cells)
         names = [a.name for a in computed]
-        summary = {name: summary.get(name) for name in names}
         order = [ref for ref in labels if ref not in names] + names
-        cells = [{ref: c.get(ref) for ref in order} for c in cells]
+        if len(sql_aggregates) < len(computed):
+            self._post_aggregate(query, computed, summary, cells)
+            cells = [{ref: c.get(ref) for ref in order} for c in cells]
+        summary = {name: summary.get(name) for name in names}
         levels = None
         if query.is_grouped:
             levels = {item.key: [lv.name for lv in item.levels] for item in query.drilldown}
@@ -166,12 +183,13 @@ class Browser:
                 else iter(self.executor.all(select, "facts")))
 
         def records() -> Iterator[dict[str, Any]]:
+            keys = ["__fact_key__", *refs]
+            at: list[int] | None = None
             for row in rows:
-                mapping = row._mapping
-                record = {"__fact_key__": clean(mapping["k"])}
-                for ref in refs:
-                    record[ref] = clean(mapping[labels[ref]])
-                yield record
+                if at is None:
+                    position = {name: i for i, name in enumerate(row._fields)}
+                    at = [position["k"], *(position[labels[ref]] for ref in refs)]
+                yield dict(zip(keys, [clean(row[i]) for i in at], strict=True))
 
         field_labels = []
         for f in query.fields:
@@ -196,8 +214,13 @@ class Browser:
     # -- members -----------------------------------------------------------------------
     def members(self, query: MembersQuery) -> list[dict[str, Any]]:
         select, labels = compile_members(query, self.star)
-        return [{ref: clean(row._mapping[label]) for ref, label in labels.items()}
-                for row in self.executor.all(select, "members")]
+        rows = self.executor.all(select, "members")
+        if not rows:
+            return []
+        position = {name: i for i, name in enumerate(rows[0]._fields)}
+        refs = list(labels)
+        at = [position[label] for label in labels.values()]
+        return [dict(zip(refs, [clean(row[i]) for i in at], strict=True)) for row in rows]
 
     # -- cell details ------------------------------------------------------------------
     def cell_details(self, cell: Cell) -> list[dict[str, Any]]:

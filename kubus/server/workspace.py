@@ -115,6 +115,8 @@ class Workspace:
         self.authorizer: Authorizer = authorizer or AllowAll()
         self._stores: dict[str, _Store] = {}
         self._physical: dict[str, PhysicalCube] = {}
+        #: One star per cube: its column and join expressions are built once, not per request.
+        self._stars: dict[str, Star] = {}
         self._lock = threading.Lock()
         self.timezone_name = settings.workspace.timezone or _local_timezone_name()
         self.first_weekday = settings.workspace.first_weekday
@@ -159,7 +161,10 @@ class Workspace:
     def browser(self, cube_name: str | Cube, identity: str | None = None) -> Browser:
         cube = cube_name if isinstance(cube_name, Cube) else self.cube(cube_name)
         store = self.store(cube.store)
-        star = Star(self.physical(cube), store.table, store.engine.dialect.name)
+        star = self._stars.get(cube.public_name)
+        if star is None or star.cube is not cube:
+            star = Star(self.physical(cube), store.table, store.engine.dialect.name)
+            self._stars[cube.public_name] = star
         executor = Executor(store.engine, self.settings.server.statement_timeout)
         return Browser(cube=cube, star=star, executor=executor, workspace=self,
                        identity=identity,
@@ -172,6 +177,7 @@ class Workspace:
         for store in self._stores.values():
             store.engine.dispose()
         self._stores.clear()
+        self._stars.clear()
 
 
 def create_store_engine(url: str, options: dict[str, Any]) -> sa.Engine:

@@ -112,6 +112,43 @@ def test_hierarchical_range_and_inverted_cut(sales: Workspace, oracle: pd.DataFr
         subset.groupby("year").size().to_dict()
 
 
+@pytest.mark.parametrize(("cut", "low", "high"), [
+    ("date:2023,1-2023,6", (2023, 1, 1), (2023, 6, 31)),  # shared year: year = 2023 AND ...
+    ("date:2023,3-2023", (2023, 3, 1), (2023, 12, 31)),  # the upper bound is the prefix
+    ("date:2023-2023,2", (2023, 1, 1), (2023, 2, 31)),  # the lower bound is the prefix
+    ("date:2023,2,10-2023,3,5", (2023, 2, 10), (2023, 3, 5)),  # shared year only
+    ("date:2023,11-2024,2", (2023, 11, 1), (2024, 2, 31)),  # nothing shared
+    ("date:2024,3,7-2024,3,7", (2024, 3, 7), (2024, 3, 7)),  # one day
+])
+def test_range_cuts_with_a_shared_prefix(sales: Workspace, oracle: pd.DataFrame, cut: str,
+                                         low: tuple[int, int, int],
+                                         high: tuple[int, int, int]) -> None:
+    browser = sales.browser("sales")
+    result = quick_aggregate(browser, cut=cut, drilldown="date:month",
+                             aggregates=["fact_count", "customer_count"])
+    ymd = oracle.year * 10_000 + oracle.month * 100 + oracle.day
+    subset = oracle[(ymd >= low[0] * 10_000 + low[1] * 100 + low[2])
+                    & (ymd <= high[0] * 10_000 + high[1] * 100 + high[2])]
+    assert result.summary["fact_count"] == len(subset)
+    assert result.summary["customer_count"] == subset.customer_key.nunique()
+    assert {(c["date.year"], c["date.month"]): c["fact_count"] for c in result.cells} == \
+        subset.groupby(["year", "month"]).size().to_dict()
+    if cut == "date:2023,1-2023,6":  # the shared prefix is an equality, not alternatives
+        sql = browser.timings[0].sql.lower()
+        assert "dim_date.year = 2023" in sql and " or " not in sql
+
+
+def test_inverted_range_cut_keeps_the_lexicographic_form(sales: Workspace,
+                                                         oracle: pd.DataFrame) -> None:
+    # Under NOT, "year = 2023 AND month >= 1 ..." and the alternatives differ where a key is
+    # NULL (NULL vs FALSE), so an inverted range is not rewritten.
+    browser = sales.browser("sales")
+    result = quick_aggregate(browser, cut="!date:2023,1-2023,6", aggregates=["fact_count"])
+    ym = oracle.year * 100 + oracle.month
+    assert result.summary["fact_count"] == int(((ym < 202301) | (ym > 202306)).sum())
+    assert " or " in browser.timings[0].sql.lower()
+
+
 def test_three_dimensions_top_n_paging(sales: Workspace, oracle: pd.DataFrame) -> None:
     result = agg(sales, cut="date:2025", drilldown="customer:customer",
                  aggregates=["amount_sum"], order="amount_sum:desc", page=1, page_size=5)

@@ -157,3 +157,31 @@ def test_null_cuts(workspace: Workspace) -> None:
         {"count": 1}
     assert quick_aggregate(workspace.browser("sales"), cut="!flag:__null__",
                            aggregates=["count"]).summary == {"count": 4}
+
+
+def test_summary_of_non_decomposable_aggregates_with_null_keys(workspace: Workspace,
+                                                               backend: Backend) -> None:
+    """avg and count_distinct cannot be added up over the cells: PostgreSQL gets cells and
+    summary from one GROUPING SETS statement, the others from two; a real group whose key is
+    NULL (the product without a dimension row) must stay a cell either way."""
+    browser = workspace.browser("sales")
+    r = quick_aggregate(browser, drilldown="product",
+                        aggregates=["amount_avg", "qty_distinct", "amount_sum"])
+    cells = {c["product.category_name"]: (c["amount_avg"], c["qty_distinct"], c["amount_sum"])
+             for c in r.cells}
+    assert cells == {None: (100, 1, 100), "fruit": (7.5, 2, 15), "vegetable": (7, 1, 7)}
+    assert r.cells[0]["product.category_name"] is None
+    assert r.total_cell_count == 3
+    assert r.summary == {"amount_avg": pytest.approx(30.5), "qty_distinct": 3,
+                         "amount_sum": 122}
+    purposes = [t.purpose for t in browser.timings]
+    assert purposes == (["cells"] if backend.name == "postgres" else ["cells", "summary"])
+    r = quick_aggregate(workspace.browser("sales"), drilldown="flag",
+                        aggregates=["qty_distinct", "count"])
+    assert [(c["flag"], c["qty_distinct"], c["count"]) for c in r.cells] == [
+        (None, 1, 1), ("x", 2, 2), ("y", 1, 2)]
+    assert r.summary == {"qty_distinct": 3, "count": 5} and r.total_cell_count == 3
+    empty = quick_aggregate(workspace.browser("sales"), cut="flag:nothing", drilldown="product",
+                            aggregates=["qty_distinct", "amount_avg"])
+    assert empty.cells == [] and empty.total_cell_count == 0
+    assert empty.summary == {"qty_distinct": 0, "amount_avg": None}

@@ -3,6 +3,10 @@
 Only the tables a query's columns need are joined (§3.9): every column expression records the
 tables it touched in a ``used`` set, and :meth:`Star.from_clause` joins exactly those, masters
 before details.
+
+A star lives as long as its workspace and serves every request (and thread): column,
+aggregate and join expressions are built once and reused, since SQLAlchemy elements are
+immutable once built.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ class Star:
         self._tables = tables
         self._selectables: dict[TableKey, FromClause] = {}
         self._joins: dict[TableKey, JoinSpec] = {j.detail: j for j in physical.joins}
+        # Memos (keys are metadata objects, hashed by identity): expression and tables used.
+        self._columns: dict[object, tuple[ColumnElement[Any], frozenset[TableKey]]] = {}
+        self._aggregates: dict[object, tuple[ColumnElement[Any], frozenset[TableKey]]] = {}
+        self._windowed: dict[object, tuple[ColumnElement[Any] | None, frozenset[TableKey]]] = {}
+        self._froms: dict[frozenset[TableKey], FromClause] = {}
 
     # -- tables ------------------------------------------------------------------------
     def selectable(self, key: TableKey) -> FromClause:
@@ -75,6 +84,13 @@ class Star:
 
     def from_clause(self, used: Used) -> FromClause:
         """Join the fact table with the detail tables in ``used`` (and their masters)."""
+        key = frozenset(used)
+        found = self._froms.get(key)
+        if found is None:
+            found = self._froms[key] = self._from_clause(key)
+        return found
+
+    def _from_clause(self, used: frozenset[TableKey]) -> FromClause:
         needed: list[JoinSpec] = []
         pending = [key for key in used if key != self.physical.fact_table]
         seen: set[TableKey] = set()
@@ -115,8 +131,23 @@ class Star:
         return sa.join(left, detail, condition, isouter=join.method == "master")
 
     # -- columns -----------------------------------------------------------------------
+    @staticmethod
+    def _memo(memo: dict[object, tuple[Any, frozenset[TableKey]]], key: object, used: Used,
+              build: Callable[[Used], Any]) -> Any:
+        """``build(used)`` once per ``key``; later calls add the tables it used to ``used``."""
+        found = memo.get(key)
+        if found is None:
+            touched: Used = set()
+            found = memo[key] = (build(touched), frozenset(touched))
+        used.update(found[1])
+        return found[0]
+
     def column(self, attribute: Attribute | Measure, used: Used) -> ColumnElement[Any]:
         """The expression of an attribute, detail or measure (expressions resolved)."""
+        return self._memo(self._columns, attribute, used,  # type: ignore[no-any-return]
+                          lambda touched: self._column(attribute, touched))
+
+    def _column(self, attribute: Attribute | Measure, used: Used) -> ColumnElement[Any]:
         if attribute.expression:
             return self._expression(attribute.expression, used)
         ref = self.physical.column(attribute)
@@ -146,6 +177,10 @@ class Star:
 
     def windowed_total(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any] | None:
         """The aggregate's total over all groups as window functions, if it decomposes."""
+        return self._memo(self._windowed, aggregate, used,  # type: ignore[no-any-return]
+                          lambda touched: self._windowed_total(aggregate, touched))
+
+    def _windowed_total(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any] | None:
         if aggregate.expression:
             return compile_windowed_total(parse(aggregate.expression),
                                           lambda name: self.ref(name, used),
@@ -158,6 +193,10 @@ class Star:
 
     def aggregate(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any]:
         """The SQL of a built-in or expression aggregate (not post-aggregates)."""
+        return self._memo(self._aggregates, aggregate, used,  # type: ignore[no-any-return]
+                          lambda touched: self._aggregate(aggregate, touched))
+
+    def _aggregate(self, aggregate: Aggregate, used: Used) -> ColumnElement[Any]:
         if aggregate.expression:
             return self._expression(aggregate.expression, used)
         function = aggregate.function

@@ -6,8 +6,11 @@ gets a ``Server-Timing`` header with the database time of the statements run bef
 built; with ``debug=true`` an object body gains a ``"debug"`` key and an array, JSON-lines or
 CSV body an ``X-Kubus-Debug`` header (a JSON object) with the SQL and timings.
 
-Arrays, JSON lines and CSV are streamed (no Content-Length), except with ``debug=true``, where
-the rows are read first so the header can list every statement.
+Arrays, JSON lines and CSV are streamed (no Content-Length) when they are large. A body that
+ends within its first :data:`SMALL_BODY` characters (a page of facts, a short export) is sent
+whole, with a Content-Length: one write instead of a chunk per part and a closing chunk, and
+the client reads it in one go. With ``debug=true`` the rows are always read first so the header
+can list every statement.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from flask import Response
 from kubus.model.results import Timing
 from kubus.server.slicer.encoding import (
     dumps,
+    dumps_jsonable,
     iter_csv,
     iter_json_array,
     iter_json_lines,
@@ -33,6 +37,8 @@ from kubus.server.slicer.encoding import (
 
 log = logging.getLogger(__name__)
 
+#: Streamed bodies that end within this many characters are sent whole (see above).
+SMALL_BODY = 512 * 1024
 JSON_MIMETYPE = "application/json"
 JSON_LINES_MIMETYPE = "application/x-json-lines"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -103,21 +109,37 @@ class Responder:
                 return Response("".join(chunks), **kwargs)
             finally:
                 _close(source)
-        return Response(_guarded(chunks, source), **kwargs)
+        head: list[str] = []
+        size = 0
+        try:
+            for chunk in chunks:
+                head.append(chunk)
+                size += len(chunk)
+                if size >= SMALL_BODY:
+                    break
+            else:  # the whole body is small: send it in one piece
+                _close(source)
+                return Response("".join(head), **kwargs)
+        except BaseException:
+            _close(source)
+            raise
+        return Response(_guarded(chain(head, chunks), source), **kwargs)
 
     # -- JSON --------------------------------------------------------------------------
     def object(self, body: Mapping[str, Any], *, status: int = 200) -> Response:
         """A JSON object; with ``debug`` it gains a ``"debug"`` key."""
-        data = jsonable(body)
         if self.debug:
+            data = jsonable(body)
             data["debug"] = debug_info(list(self.timings()))
-        response = Response(dumps(data, pretty=self.pretty), status=status,
-                            mimetype=JSON_MIMETYPE)
+            text = dumps(data, pretty=self.pretty)
+        else:
+            text = dumps_jsonable(body, pretty=self.pretty)
+        response = Response(text, status=status, mimetype=JSON_MIMETYPE)
         return self._finish(response, header_debug=False)
 
     def value(self, body: Any) -> Response:
         """Any JSON value that is not an object (debug goes to the header)."""
-        response = Response(dumps(jsonable(body), pretty=self.pretty), mimetype=JSON_MIMETYPE)
+        response = Response(dumps_jsonable(body, pretty=self.pretty), mimetype=JSON_MIMETYPE)
         return self._finish(response, header_debug=True)
 
     def records(self, rows: Iterable[Mapping[str, Any]]) -> Response:

@@ -11,13 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubus.server.slicer.encoding import (
+    BATCH,
     dumps,
+    dumps_jsonable,
     iter_csv,
     iter_json_array,
     iter_json_lines,
     jsonable,
     limited,
     number,
+    record,
 )
 
 
@@ -80,3 +83,41 @@ def test_json_round_trip_of_stream() -> None:
     data = [{"k": i, "v": Decimal(i) / 4} for i in range(4)]
     assert json.loads("".join(iter_json_array(data))) == [
         {"k": 0, "v": 0}, {"k": 1, "v": 0.25}, {"k": 2, "v": 0.5}, {"k": 3, "v": 0.75}]
+
+
+@pytest.mark.parametrize("pretty", [False, True])
+def test_streams_in_batches_identical_to_dumps(pretty: bool) -> None:
+    data = [{"k": i, "v": Decimal(i) / 4, "d": date(2020, 1, 1 + i % 28)}
+            for i in range(2 * BATCH + 7)]
+    chunks = list(iter_json_array(data, pretty=pretty))
+    assert len(chunks) == 4  # three batches and the closing bracket
+    assert "".join(chunks) == dumps(jsonable(data), pretty=pretty)
+    lines = "".join(iter_json_lines(data))
+    assert lines.splitlines() == [dumps(jsonable(row)) for row in data]
+    text = "".join(iter_csv(["k"], ([row["k"]] for row in data)))
+    assert text == "k\r\n" + "".join(f"{i}\r\n" for i in range(len(data)))
+
+
+values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+              st.decimals(), st.dates()),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.tuples(children, children),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(), st.booleans(),
+                                  st.none()), children, max_size=3)),
+    max_leaves=12)
+
+
+@given(values, st.booleans())
+def test_dumps_jsonable_is_dumps_of_jsonable(value: object, pretty: bool) -> None:
+    assert dumps_jsonable(value, pretty=pretty) == dumps(jsonable(value), pretty=pretty)
+
+
+records = st.lists(st.dictionaries(st.text(max_size=3), values, max_size=3), max_size=4)
+
+
+@given(records, st.booleans())
+def test_streams_are_dumps_of_records(rows: list[dict], pretty: bool) -> None:
+    safe = [record(row) for row in rows]
+    assert "".join(iter_json_array(rows, pretty=pretty)) == dumps(safe, pretty=pretty)
+    assert "".join(iter_json_lines(rows)) == "".join(dumps(row) + "\n" for row in safe)
