@@ -47,6 +47,8 @@ from kubus.config.settings_values import (
     DEFAULT_NAMESPACE,
     DEFAULT_STORE,
     INFO_KEYS,
+    OLTP_DEFAULT_FILE,
+    OLTP_OPTIONS,
     SERVER_OPTIONS,
     SLICER_INI_IGNORED_SERVER_OPTIONS,  # noqa: F401  (re-exported: read by the settings doc test)
     SLICER_STORE_OPTIONS,
@@ -67,6 +69,7 @@ __all__ = [
     "AUTHENTICATION_METHODS",
     "INFO_KEYS",
     "ModelSource",
+    "OltpSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
@@ -118,6 +121,18 @@ class WorkspaceSettings:
 
 
 @dataclass(frozen=True)
+class OltpSettings:
+    """``[oltp]``: the transactional database (one source system) and its JSON API."""
+
+    #: SQLAlchemy URL; ``None``: ``sqlite:///<data_dir>/oltp.sqlite`` (see ``Settings.oltp_url``).
+    url: str | None = None
+    #: Serve the JSON API (``/api/v1``) with ``kubus serve``.
+    api: bool = True
+    #: ``kubus serve`` migrates the schema to the newest revision at start.
+    auto_upgrade: bool = True
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     """One data store; the store named ``"default"`` serves models that name no store."""
 
@@ -158,6 +173,8 @@ class Settings:
     browser_options: dict[str, StoreOption] = field(default_factory=dict)
     #: Metadata translations: language -> namespace (``"default"`` = global) -> file.
     locales: dict[str, dict[str, Path]] = field(default_factory=dict)
+    #: The transactional database and its JSON API (``[oltp]``).
+    oltp: OltpSettings = field(default_factory=OltpSettings)
     #: The settings file read, if any.
     source: Path | None = None
     #: Things accepted but worth knowing (deprecated or ignored keys and sections).
@@ -166,6 +183,13 @@ class Settings:
     @property
     def default_store(self) -> StoreSettings | None:
         return self.stores.get(DEFAULT_STORE)
+
+    @property
+    def oltp_url(self) -> str:
+        """``[oltp] url``, or the embedded default ``sqlite:///<data_dir>/oltp.sqlite``."""
+        if self.oltp.url:
+            return self.oltp.url
+        return f"sqlite:///{(self.data_dir / OLTP_DEFAULT_FILE).absolute()}"
 
 
 class SettingsError(ValueError):
@@ -315,6 +339,14 @@ def _build_locales(raw: _Raw, root: Path) -> dict[str, dict[str, Path]]:
     return locales
 
 
+def _build_oltp(raw: _Raw, root: Path) -> OltpSettings:
+    entries = raw.sections.get("oltp", {})
+    values = _convert(raw, entries, OLTP_OPTIONS)
+    if values.get("url"):
+        values["url"] = _resolve_url(entries["url"], values["url"], root)
+    return OltpSettings(**values)
+
+
 def _build(raw: _Raw) -> Settings:
     top = raw.sections.get("", {})
     data_dir = _convert(raw, top, {"data_dir": to_path}).get("data_dir")
@@ -340,6 +372,7 @@ def _build(raw: _Raw) -> Settings:
         authorization_options=_build_authorization(raw, workspace, root),
         browser_options=_convert(raw, raw.sections.get("browser", {}), BROWSER_OPTIONS),
         locales=_build_locales(raw, root),
+        oltp=_build_oltp(raw, root),
         source=raw.source,
         warnings=tuple(raw.warnings),
     )
@@ -377,8 +410,9 @@ def load_settings(path: str | Path | None = None, *,
 def with_overrides(settings: Settings, **overrides: Any) -> Settings:
     """``settings`` with explicit (command line) values; ``None`` values are skipped.
 
-    Keys are ``data_dir``, ``models`` (paths or :class:`ModelSource`), ``store_url``, any
-    :class:`ServerSettings` field and any :class:`WorkspaceSettings` field but ``info``.
+    Keys are ``data_dir``, ``models`` (paths or :class:`ModelSource`), ``store_url``,
+    ``oltp_url``, any :class:`ServerSettings` field and any :class:`WorkspaceSettings` field
+    but ``info``.
     Strings are converted like settings-file values. Example::
 
         with_overrides(settings, port=8080, debug=None)  # debug keeps its value
@@ -403,8 +437,13 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
             top["models"] = _override_models(raw, value)
         elif key == "store_url":
             top["stores"] = _override_store_url(raw, settings, value)
+        elif key == "oltp_url":
+            url = _convert(raw, {"url": _Entry(value, "override oltp_url")}, OLTP_OPTIONS)
+            if url.get("url"):
+                top["oltp"] = replace(settings.oltp, url=url["url"])
         else:
-            known = (*server_fields, *workspace_fields, "data_dir", "models", "store_url")
+            known = (*server_fields, *workspace_fields, "data_dir", "models", "store_url",
+                     "oltp_url")
             raw.problems.append(f"override {key}: unknown key{_suggestion(key, known)}")
     if raw.problems:
         raise SettingsError(raw.problems)

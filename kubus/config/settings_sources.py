@@ -125,7 +125,8 @@ def _model_path(raw: _Raw, entry: _Entry, models_dir: Path) -> Path | None:
 
 # --- Kubus TOML ---------------------------------------------------------------------------------
 
-_TOML_TABLES = ("server", "workspace", "info", "authentication", "authorization", "browser")
+_TOML_TABLES = ("server", "workspace", "info", "authentication", "authorization", "browser",
+                "oltp")
 
 
 def _read_toml(path: Path, raw: _Raw) -> None:
@@ -209,11 +210,12 @@ def _toml_locales(raw: _Raw, locales: dict[str, Any], label: str) -> None:
 # --- environment --------------------------------------------------------------------------------
 
 _ENV_SECTIONS = (("SERVER_", "server"), ("WORKSPACE_", "workspace"),
-                 ("STORE_", f"store:{DEFAULT_STORE}"))
+                 ("STORE_", f"store:{DEFAULT_STORE}"), ("OLTP_", "oltp"))
 
 
 def _read_environ(environ: Mapping[str, str], raw: _Raw) -> None:
-    """``KUBUS_DATA_DIR``, ``KUBUS_SERVER_*``, ``KUBUS_WORKSPACE_*``, ``KUBUS_STORE_*``.
+    """``KUBUS_DATA_DIR``, ``KUBUS_SERVER_*``, ``KUBUS_WORKSPACE_*``, ``KUBUS_STORE_*``,
+    ``KUBUS_OLTP_*``.
 
     Other ``KUBUS_*`` variables belong to other tools (tests, scripts) and are left alone.
     """

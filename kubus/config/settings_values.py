@@ -217,6 +217,15 @@ SLICER_STORE_OPTIONS: dict[str, Converter] = {
 #: Keys of a store section that are not store options.
 STORE_KEYS = ("type", "url", "model", "namespace")
 
+#: ``[oltp]``: the transactional database (one source system) and its JSON API.
+OLTP_OPTIONS: dict[str, Converter] = {
+    "url": to_optional_str,
+    "api": to_bool,
+    "auto_upgrade": to_bool,
+}
+#: The OLTP database file in ``data_dir`` when ``[oltp] url`` is not set.
+OLTP_DEFAULT_FILE = "oltp.sqlite"
+
 AUTHORIZATION_OPTIONS: dict[str, Converter] = {
     "rights_file": to_path,
     "roles_file": to_path,

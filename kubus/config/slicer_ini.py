@@ -193,5 +193,7 @@ _INI_SECTIONS: dict[str, Callable[[_Raw, dict[str, str], str, Path], None]] = {
     "authentication": _ini_options("authentication"),
     "authorization": _ini_options("authorization"),
     "browser": _ini_options("browser"),
+    # Kubus only: the transactional database and its JSON API.
+    "oltp": _ini_options("oltp"),
     "main": _ini_main,
 }

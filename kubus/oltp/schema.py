@@ -443,6 +443,48 @@ delivery_item = sa.Table(
     sa.Index("ix_delivery_item_order", "order_id", "order_item"),
 )
 
+# --- availability checks (ATP, issue #4): one row per check made by the ATP checker ----------
+
+atp_check = sa.Table(
+    "atp_check", metadata,
+    # A surrogate key (a log row, not a document: no number range, gaps do not matter).
+    _col("check_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+         autoincrement=True),
+    # Database clock at the check; ``check_date`` is the business date ("today") it ran for.
+    _col("checked_at", sa.DateTime),
+    _col("check_date", sa.Date),
+    _col("material_id", sa.String(18)),
+    _col("plant", sa.String(4)),
+    _col("customer_id", sa.String(10), sa.ForeignKey("customer.customer_id"), nullable=True),
+    # The order item the check was made for (no foreign key: order entry writes the item after
+    # checking it); empty for checks outside order entry.
+    _col("order_id", DOC, nullable=True),
+    _col("item_no", ITEM, nullable=True),
+    _col("checking_group", sa.String(2)),
+    # Confirmation rule after the customer's partial-delivery agreement: one_time, complete,
+    # proposal.
+    _col("rule", sa.String(10)),
+    _col("requested_qty", QUANTITY),
+    # Requested delivery date, and the material availability date availability was checked on.
+    _col("requested_date", sa.Date),
+    _col("availability_date", sa.Date),
+    _col("confirmed_qty", QUANTITY),
+    # Delivery date of the last confirmed schedule line (when everything confirmed is there),
+    # and its delay after the requested date in calendar days; empty when nothing is confirmed.
+    _col("confirmed_date", sa.Date, nullable=True),
+    _col("delay_days", sa.Integer, nullable=True),
+    # full (all confirmed), partial, none.
+    _col("outcome", sa.String(8)),
+    sa.ForeignKeyConstraint(["material_id", "plant"],
+                            ["material_plant.material_id", "material_plant.plant"]),
+    sa.CheckConstraint("outcome IN ('full', 'partial', 'none')", name="outcome"),
+    sa.CheckConstraint("requested_qty > 0", name="requested_positive"),
+    sa.CheckConstraint("confirmed_qty >= 0 AND confirmed_qty <= requested_qty",
+                       name="confirmed_within_requested"),
+    sa.Index("ix_atp_check_material_plant", "material_id", "plant", "check_date"),
+    sa.Index("ix_atp_check_order", "order_id", "item_no"),
+)
+
 # --- goods movements (MKPF/MSEG) ------------------------------------------------------------
 
 material_document = sa.Table(
@@ -737,4 +779,22 @@ document_flow = sa.Table(
     _col("movement_type", sa.String(3), nullable=True),
     _col("created_on", sa.Date),
     sa.Index("ix_document_flow_subsequent", "subsequent_doc", "subsequent_category"),
+)
+
+# --- JSON API: idempotency keys (technical, like number ranges: not in the change log) --------
+
+idempotency_key = sa.Table(
+    "idempotency_key", metadata,
+    # The client's Idempotency-Key header; keys are unique per database (source system).
+    _col("idempotency_key", sa.String(255), primary_key=True),
+    # SHA-256 (hex) of method, path and canonical JSON body: the same key with another
+    # request is refused.
+    _col("request_hash", sa.String(64)),
+    _col("method", sa.String(10)),
+    _col("path", sa.String(255)),
+    # The response of the request that created it, replayed verbatim to every retry.
+    _col("status", sa.SmallInteger),
+    _col("location", sa.String(255), nullable=True),
+    _col("body", sa.Text),
+    _col("created_at", sa.DateTime, index=True),
 )

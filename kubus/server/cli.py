@@ -20,6 +20,8 @@ from kubus import __version__
 from kubus.server.cli_oltp import oltp
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from kubus.config.settings import Settings
 
 EXIT_USAGE = 2
@@ -113,6 +115,41 @@ def run_server(app: Any, host: str, port: int, threads: int,
         click.echo("Kubus stopped.")
 
 
+def _oltp_wanted(settings: Settings, demo: bool) -> bool:
+    """Serve the JSON API? Only over a database someone asked for (docs/settings.md)."""
+    from kubus.config.settings_values import OLTP_DEFAULT_FILE
+
+    if not settings.oltp.api:
+        return False
+    return bool(settings.oltp.url or demo or (settings.data_dir / OLTP_DEFAULT_FILE).is_file())
+
+
+def _open_oltp(settings: Settings) -> sa.Engine:
+    """The OLTP engine, its schema migrated (``auto_upgrade``) or checked to be current."""
+    import sqlalchemy as sa
+
+    from kubus.oltp.migrate import current_revision, head_revision, upgrade
+    from kubus.oltp.store import open_store
+
+    url = settings.oltp_url
+    shown = sa.make_url(url).render_as_string(hide_password=True)
+    try:
+        if not settings.oltp.url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.oltp.auto_upgrade:
+            upgrade(url)
+        elif current_revision(url) != head_revision():
+            _fail(f"the OLTP database {shown} is at revision {current_revision(url)}, the code "
+                  f"needs {head_revision()}: run `kubus oltp upgrade --url ...` (or set "
+                  "[oltp] auto_upgrade = true)", EXIT_USAGE)
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        _fail(f"cannot open the OLTP database {shown}: {type(exc).__name__}: "
+              f"{str(exc).splitlines()[0] if str(exc) else ''} (set [oltp] api = false to "
+              "serve without the JSON API)")
+    click.echo(f"JSON API at /api/v1 over {shown}", err=True)
+    return open_store(url)
+
+
 @main.command()
 @click.argument("config_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-c", "--config", "config_option", type=click.Path(dir_okay=False, path_type=Path),
@@ -131,16 +168,22 @@ def run_server(app: Any, host: str, port: int, threads: int,
 @click.option("--threads", type=click.IntRange(min=1), help="Worker threads (default 8).")
 @click.option("--debug", is_flag=True, default=None, help="Debug logging.")
 @click.option("--visualizer", metavar="URL", help="Target of /visualizer/.")
+@click.option("--oltp", "oltp_url", metavar="URL",
+              help="SQLAlchemy URL of the OLTP database whose JSON API to serve at /api/v1 "
+                   "(default: [oltp] url, else <data_dir>/oltp.sqlite if it exists).")
 def serve(  # noqa: PLR0917 - click passes every option positionally
           config_file: Path | None, config_option: Path | None, models: tuple[Path, ...],
           store_url: str | None, host: str | None, port: int | None, demo: bool,
           no_result_cache: bool, threads: int | None, debug: bool | None,
-          visualizer: str | None) -> None:
-    """Serve the Slicer HTTP API (and the analyst web page) with waitress.
+          visualizer: str | None, oltp_url: str | None) -> None:
+    """Serve the Slicer HTTP API (and the analyst web page) and the OLTP JSON API (/api/v1)
+    with waitress.
 
     CONFIG_FILE (or --config) is a Cubes slicer.ini or a kubus.toml; command-line options win
-    over it, and KUBUS_SERVER_*/KUBUS_WORKSPACE_*/KUBUS_STORE_* environment variables sit in
-    between. Stop with Ctrl-C or SIGTERM: requests in flight are finished first.
+    over it, and KUBUS_SERVER_*/KUBUS_WORKSPACE_*/KUBUS_STORE_*/KUBUS_OLTP_* environment
+    variables sit in between. The JSON API is served over --oltp URL, [oltp] url, or an
+    existing <data_dir>/oltp.sqlite (docs/api.md). Stop with Ctrl-C or SIGTERM: requests in
+    flight are finished first.
 
     \b
     Examples:
@@ -148,6 +191,7 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
       kubus serve slicer.ini
       kubus serve --config kubus.toml --port 8080 --threads 16
       kubus serve --model model.json --store sqlite:///data.sqlite --port 0
+      kubus serve --demo --oltp postgresql+psycopg://kubus@db/erp1
     """
     from kubus.config.model_files import ModelFileError
     from kubus.config.settings import SettingsError, with_overrides
@@ -163,12 +207,13 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
         settings = with_overrides(
             settings, models=[str(m) for m in models] or None, store_url=store_url,
             host=host, port=port, threads=threads, debug=debug, visualizer=visualizer,
-            result_cache=False if no_result_cache else None)
+            result_cache=False if no_result_cache else None, oltp_url=oltp_url)
     except SettingsError as exc:
         _fail("invalid options:\n  " + "\n  ".join(exc.problems), EXIT_USAGE)
-    if not settings.models:
+    serve_api = _oltp_wanted(settings, demo)
+    if not settings.models and not serve_api:
         _fail("no model to serve: give a settings file with [model]/[models], --model FILE, "
-              "or --demo", EXIT_USAGE)
+              "or --demo (or an OLTP database: --oltp URL)", EXIT_USAGE)
     _configure_logging(settings.workspace.log_level, settings.server.debug)
     for warning in settings.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -176,9 +221,13 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
         workspace = Workspace.from_settings(settings)
     except (ModelError, ModelFileError) as exc:
         _fail(f"cannot load the model: {exc}")
-    app = create_app(workspace)
+    oltp_engine = _open_oltp(settings) if serve_api else None
+    if not serve_api and settings.oltp.api:
+        click.echo("JSON API off: no OLTP database (run `kubus oltp upgrade`, set [oltp] url "
+                   "or give --oltp URL)", err=True)
+    app = create_app(workspace, oltp=oltp_engine)
     run_server(app, settings.server.host, settings.server.port, settings.server.threads,
-               on_stop=[workspace.close])
+               on_stop=[workspace.close, *([oltp_engine.dispose] if oltp_engine else [])])
 
 
 # -- model -----------------------------------------------------------------------------------
