@@ -14,9 +14,10 @@ result shapes of :mod:`kubus.model.results`. Example::
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from kubus.config.settings import Settings
 from kubus.model.catalog import Catalog, ModelSpec
 from kubus.model.cells import Cell, Cut
 from kubus.model.cut_grammar import parse_cell, parse_drilldown, parse_order
+from kubus.model.localization import translate_model
 from kubus.model.metadata import Cube
 from kubus.model.query import AggregateQuery, Page, prepare_aggregate
 from kubus.model.results import AggregationResult
@@ -109,9 +111,13 @@ def reflect_table(engine: sa.Engine, metadata: sa.MetaData, schema: str | None,
 
 class Workspace:
     def __init__(self, settings: Settings, catalog: Catalog,
-                 authorizer: Authorizer | None = None) -> None:
+                 authorizer: Authorizer | None = None,
+                 specs: Sequence[ModelSpec] = ()) -> None:
         self.settings = settings
         self.catalog = catalog
+        #: The raw models, kept to build translated catalogs (``?lang=``) on first use.
+        self._specs = tuple(specs)
+        self._catalogs: dict[str, Catalog] = {}
         self.authorizer: Authorizer = authorizer or AllowAll()
         self._stores: dict[str, _Store] = {}
         self._physical: dict[str, PhysicalCube] = {}
@@ -126,7 +132,27 @@ class Workspace:
         specs = [ModelSpec(read_model(source.path), namespace=source.namespace,
                            store=source.store, source=str(source.path))
                  for source in settings.models]
-        return cls(settings, Catalog.from_models(specs))
+        return cls(settings, Catalog.from_models(specs), specs=specs)
+
+    # -- localization ------------------------------------------------------------------
+    def catalog_for(self, locale: str | None) -> Catalog:
+        """The catalog with ``[locale XX]`` translations applied; the model's own for an
+        unknown or missing language (as Cubes, which serves untranslated metadata then)."""
+        translations = self.settings.locales.get(locale or "")
+        if not locale or not translations or not self._specs:
+            return self.catalog
+        with self._lock:
+            found = self._catalogs.get(locale)
+            if found is None:
+                specs = [replace(spec, raw=self._translated(spec, translations))
+                         for spec in self._specs]
+                found = self._catalogs[locale] = Catalog.from_models(specs)
+            return found
+
+    @staticmethod
+    def _translated(spec: ModelSpec, translations: Mapping[str, Path]) -> dict[str, Any]:
+        path = translations.get(spec.namespace or "default")
+        return translate_model(spec.raw, read_model(path)) if path else dict(spec.raw)
 
     # -- stores ------------------------------------------------------------------------
     def store(self, name: str | None) -> _Store:
@@ -152,19 +178,23 @@ class Workspace:
         return found
 
     # -- cubes -------------------------------------------------------------------------
-    def cube(self, name: str) -> Cube:
-        return self.catalog.cube(name)
+    def cube(self, name: str, locale: str | None = None) -> Cube:
+        return self.catalog_for(locale).cube(name)
 
-    def authorized_cubes(self, identity: str | None = None) -> list[Cube]:
-        return self.authorizer.authorize(identity, self.catalog.cubes)
+    def authorized_cubes(self, identity: str | None = None,
+                         locale: str | None = None) -> list[Cube]:
+        return self.authorizer.authorize(identity, self.catalog_for(locale).cubes)
 
-    def browser(self, cube_name: str | Cube, identity: str | None = None) -> Browser:
-        cube = cube_name if isinstance(cube_name, Cube) else self.cube(cube_name)
+    def browser(self, cube_name: str | Cube, identity: str | None = None,
+                locale: str | None = None) -> Browser:
+        cube = cube_name if isinstance(cube_name, Cube) else self.cube(cube_name, locale)
         store = self.store(cube.store)
-        star = self._stars.get(cube.public_name)
-        if star is None or star.cube is not cube:
-            star = Star(self.physical(cube), store.table, store.engine.dialect.name)
-            self._stars[cube.public_name] = star
+        # Translations change labels only: every language shares the model's star.
+        base = self.catalog.cube(cube.public_name)
+        star = self._stars.get(base.public_name)
+        if star is None or star.cube is not base:
+            star = Star(self.physical(base), store.table, store.engine.dialect.name)
+            self._stars[base.public_name] = star
         executor = Executor(store.engine, self.settings.server.statement_timeout)
         return Browser(cube=cube, star=star, executor=executor, workspace=self,
                        identity=identity,

@@ -59,6 +59,10 @@ class SlicerViews:
         return params.identify(self.auth, request.args,
                                request.headers.get("Authorization"))
 
+    def locale(self) -> str | None:
+        """``?lang=xx`` selects the metadata translation of ``[locale xx]`` (§3.12)."""
+        return request.args.get("lang") or None
+
     def responder(self, browser: Browser | None = None) -> Responder:
         server = self.workspace.settings.server
         return Responder(
@@ -68,7 +72,7 @@ class SlicerViews:
             timings=(lambda: browser.timings) if browser is not None else (lambda: ()))
 
     def authorized_cube(self, name: str, identity: str | None) -> Cube:
-        cube = self.workspace.catalog.cube(name)
+        cube = self.workspace.cube(name, self.locale())
         allowed = {c.public_name for c in self.workspace.authorized_cubes(identity)}
         if cube.public_name not in allowed:
             who = f"'{identity}'" if identity is not None else "unspecified identity"
@@ -78,7 +82,7 @@ class SlicerViews:
     def browser(self, cube_name: str) -> Browser:
         identity = self.identity()
         self.authorized_cube(cube_name, identity)
-        browser = self.workspace.browser(cube_name, identity)
+        browser = self.workspace.browser(cube_name, identity, self.locale())
         # Remembered for the Server-Timing header of error responses (see ``timing``).
         request.environ[TIMINGS_KEY] = browser.timings
         return browser
@@ -86,7 +90,7 @@ class SlicerViews:
     # -- server --------------------------------------------------------------------------
     def index(self) -> Response:
         cubes = "".join(f"<li>{html.escape(c.public_name)}: {html.escape(c.display_label)}</li>"
-                        for c in self.workspace.authorized_cubes(self.identity()))
+                        for c in self.workspace.authorized_cubes(self.identity(), self.locale()))
         page = (f"<!doctype html><html><head><meta charset='utf-8'><title>Kubus</title></head>"
                 f"<body><h1>Kubus {html.escape(__version__)}</h1>"
                 f"<p>Cubes Slicer API version {API_VERSION} (Cubes {CUBES_VERSION} compatible)."
@@ -117,7 +121,7 @@ class SlicerViews:
         return self.responder().object(body)
 
     def cubes(self) -> Response:
-        cubes = self.workspace.authorized_cubes(self.identity())
+        cubes = self.workspace.authorized_cubes(self.identity(), self.locale())
         return self.responder().value([cube_list_item(c) for c in cubes])
 
     def logout(self) -> BaseResponse:
