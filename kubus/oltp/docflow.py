@@ -36,6 +36,7 @@ class Category(StrEnum):
     INVOICE = "M"
     INVOICE_CANCELLATION = "N"
     CREDIT_MEMO = "O"
+    CREDIT_MEMO_CANCELLATION = "S"
     ACCOUNTING = "+"
     PURCHASE_ORDER = "V"
     PURCHASE_REQUISITION = "0"

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 if TYPE_CHECKING:
     from api_support import ApiServer
 
@@ -225,10 +223,6 @@ def test_change_reject_cancel_credit_and_reverse(o2c_api: ApiServer) -> None:
         memo["billing_id"])
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="kubus.oltp.docflow.Category has no 'S' (credit-memo cancellation): "
-                          "cancel_billing_document of a credit memo raises ValueError (a 500, "
-                          "nothing written); fix in kubus/oltp/docflow.py")
 def test_cancelling_a_credit_memo(o2c_api: ApiServer) -> None:
     api = o2c_api
     api.post("/sales-orders", {"sold_to": "C1", "requested_delivery_date": "2024-03-12",
