@@ -13,17 +13,18 @@ DEFAULT_FILE = "oltp.sqlite"
 
 
 def default_url() -> str:
-    """``sqlite:///<data_dir>/oltp.sqlite``, ``data_dir`` from the settings (KUBUS_DATA_DIR)."""
+    """``[oltp] url`` / ``KUBUS_OLTP_URL``, else ``sqlite:///<data_dir>/oltp.sqlite``."""
     from kubus.config.settings import SettingsError, load_settings
 
     try:
-        data_dir = load_settings().data_dir
+        settings = load_settings()
     except SettingsError as exc:
         click.secho("error: invalid settings:\n  " + "\n  ".join(exc.problems), fg="red",
                     err=True)
         sys.exit(2)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(data_dir / DEFAULT_FILE).resolve()}"
+    if not settings.oltp.url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.oltp_url
 
 
 @click.group("oltp")
