@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from kubus import __version__
+from kubus.server.cli_atp import atp
 from kubus.server.cli_oltp import oltp
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ def version() -> None:
 
 
 main.add_command(oltp)
+main.add_command(atp)
 
 if __name__ == "__main__":
     main()
