@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from kubus.server.api import (
+    atp,
     billing,
     customers,
     deliveries,
@@ -34,6 +35,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *customers.OPERATIONS, *materials.OPERATIONS, *sales_orders.OPERATIONS,
     *deliveries.OPERATIONS, *billing.OPERATIONS, *payments.OPERATIONS,
     *purchasing.OPERATIONS, *receipts.OPERATIONS, *documents.OPERATIONS, *flow.OPERATIONS,
+    *atp.OPERATIONS,
 )
 
 
