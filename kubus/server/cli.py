@@ -18,6 +18,7 @@ import click
 
 from kubus import __version__
 from kubus.server.cli_atp import atp
+from kubus.server.cli_generate import generate
 from kubus.server.cli_oltp import oltp
 
 if TYPE_CHECKING:
@@ -282,6 +283,7 @@ def version() -> None:
                f"Python {sys.version.split()[0]})")
 
 
+oltp.add_command(generate)
 main.add_command(oltp)
 main.add_command(atp)
 
