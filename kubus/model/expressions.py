@@ -325,7 +325,9 @@ class _Compiler:
         # AS NUMERIC) on PostgreSQL, (.. + 0.0) on SQLite, nothing on DuckDB, whose / is true
         # division; tests/unit/model/test_expressions.py pins it on each dialect.
         # NULLIF: x / 0 is NULL on SQLite but infinity on DuckDB and an error on PostgreSQL.
-        return left / sa.func.nullif(right, _literal(0))
+        # The quotient is typed Float: SQLAlchemy would type it like the left operand, and a
+        # NUMERIC(18, 3) result processor rounds SQLite's REAL ratio 130/170 to 0.765.
+        return sa.type_coerce(left / sa.func.nullif(right, _literal(0)), sa.Float())
 
     def call(self, node: FunctionCall, *, in_aggregate: bool) -> ColumnElement[Any]:
         _check_call(node, in_aggregate=in_aggregate)

@@ -566,3 +566,26 @@ def test_every_aggregate_function_compiles(db: FactsDB) -> None:
                                           count_column=db.facts.c.id)
                for f in sorted(AGGREGATE_FUNCTIONS)]
     assert len(db.aggregate(*columns)) == len(AGGREGATE_FUNCTIONS)
+
+
+def test_a_ratio_of_decimal_sums_keeps_its_precision(backend: Any) -> None:
+    # NUMERIC(18, 3) operands: SQLAlchemy types a quotient like its left operand, and that
+    # type's result processor rounded SQLite's 130 / 170 to 0.765 (found by the fill rates).
+    engine: sa.Engine = backend.engine
+    metadata = sa.MetaData()
+    table = sa.Table(f"kx_ratio_{uuid.uuid4().hex[:8]}", metadata,
+                     sa.Column("shipped", sa.Numeric(18, 3)),
+                     sa.Column("ordered", sa.Numeric(18, 3)))
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(table.insert(), [{"shipped": 100, "ordered": 120},
+                                      {"shipped": 30, "ordered": 50}])
+    try:
+        compiled = compile_expression("sum(shipped) / sum(ordered)", table.c.__getitem__,
+                                      dialect_name=engine.dialect.name)
+        with engine.connect() as conn:
+            ratio = conn.execute(sa.select(compiled)).scalar_one()
+        assert float(ratio) == pytest.approx(130 / 170, rel=1e-12)
+    finally:
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
