@@ -23,6 +23,7 @@ from flask import Flask
 
 from kubus.server.slicer import register_error_handlers, slicer_blueprint
 from kubus.server.slicer.errors import ErrorResponder
+from kubus.server.web import web_blueprint
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -50,6 +51,7 @@ def create_app(workspace: Workspace, *, oltp: sa.Engine | None = None,
     prettyprint = workspace.settings.server.prettyprint
     register_error_handlers(app, prettyprint_default=prettyprint)
     app.register_blueprint(slicer_blueprint(workspace))
+    app.register_blueprint(web_blueprint())
     if oltp is not None:
         from kubus.oltp.availability import StockOnlyChecker
         from kubus.server.api import PREFIX, Environment, api_blueprint, install_error_handlers

@@ -95,6 +95,7 @@ class SlicerViews:
                 f"<body><h1>Kubus {html.escape(__version__)}</h1>"
                 f"<p>Cubes Slicer API version {API_VERSION} (Cubes {CUBES_VERSION} compatible)."
                 f" See <a href='info'>info</a> and <a href='cubes'>cubes</a>.</p>"
+                f"<p><a href='ui/'>Slice and dice in the web page</a></p>"
                 f"<ul>{cubes}</ul></body></html>")
         return Response(page, mimetype="text/html")
 
