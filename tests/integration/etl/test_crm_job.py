@@ -34,11 +34,14 @@ def key(day: date) -> int:
 
 @pytest.fixture
 def warehouse(backend):
+    # The backend database is shared by the whole session: leave no warehouse tables behind
+    # (other tests own tables such as dim_date there).
     metadata.create_all(backend.engine)
     with backend.engine.begin() as conn:
         for table in (fact_order_item, fact_billing_item, fact_customer, dim_customer):
             conn.execute(sa.delete(table))
-    return backend.engine
+    yield backend.engine
+    metadata.drop_all(backend.engine)
 
 
 class Facts:

@@ -32,11 +32,14 @@ def key(day: date) -> int:
 
 @pytest.fixture
 def warehouse(backend):
+    # The backend database is shared by the whole session: leave no warehouse tables behind
+    # (other tests own tables such as dim_date there).
     metadata.create_all(backend.engine)
     with backend.engine.begin() as conn:
         for table in (fact_stock_movement, stock_marker, fact_stock_daily):
             conn.execute(sa.delete(table))
-    return backend.engine
+    yield backend.engine
+    metadata.drop_all(backend.engine)
 
 
 def insert_movements(engine, rows, *, source=1, product=1, plant=1, marker=None, first_doc=1):
