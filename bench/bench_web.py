@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from kubus.config.settings import with_overrides  # noqa: E402
 from kubus.server.app import create_app  # noqa: E402
-from kubus.server.demo import prepare_demo  # noqa: E402
+from kubus.server.demo import prepare_demo_star  # noqa: E402
 from kubus.server.workspace import Workspace  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("KUBUS_CHROMIUM", "/usr/bin/chromium"))
@@ -91,7 +91,7 @@ class Served:
 
         # waitress warns about its queue under load; the figures, not the warnings, matter here.
         logging.getLogger("waitress").setLevel(logging.ERROR)
-        settings = prepare_demo(data_dir, facts=facts, progress=True)
+        settings = prepare_demo_star(data_dir, facts=facts, progress=True)
         self.workspace = Workspace.from_settings(with_overrides(settings, timezone="UTC"))
         self.server: Any = create_server(create_app(self.workspace), host="127.0.0.1",
                                          port=0, threads=4)

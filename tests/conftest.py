@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 # The HTTP suite's shared helpers (json_of, Server.stop) assert like test code: rewrite them too.
 pytest.register_assert_rewrite("slicer_http_support")
+pytest.register_assert_rewrite("etl_support")  # the warehouse-load suite's plugin
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("KUBUS_SHARED_DIR") or REPO_ROOT.parent / "shared").resolve()

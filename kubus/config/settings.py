@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -46,9 +47,12 @@ from kubus.config.settings_values import (
     BROWSER_OPTIONS,
     DEFAULT_NAMESPACE,
     DEFAULT_STORE,
+    ETL_OPTIONS,
     INFO_KEYS,
+    JOBS_DEFAULT_FILE,
     OLTP_DEFAULT_FILE,
     OLTP_OPTIONS,
+    SCHEDULER_OPTIONS,
     SERVER_OPTIONS,
     SLICER_INI_IGNORED_SERVER_OPTIONS,  # noqa: F401  (re-exported: read by the settings doc test)
     SLICER_STORE_OPTIONS,
@@ -56,6 +60,7 @@ from kubus.config.settings_values import (
     SQLALCHEMY_OPTIONS,
     STORE_KEYS,
     STORE_TYPES,
+    WAREHOUSE_DEFAULT_FILE,
     WORKSPACE_OPTIONS,
     Converter,
     _Invalid,
@@ -68,11 +73,14 @@ from kubus.config.slicer_ini import _read_slicer_ini
 __all__ = [
     "AUTHENTICATION_METHODS",
     "INFO_KEYS",
+    "EtlSettings",
     "ModelSource",
     "OltpSettings",
+    "SchedulerSettings",
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "SourceSettings",
     "StoreSettings",
     "WorkspaceSettings",
     "load_settings",
@@ -130,6 +138,49 @@ class OltpSettings:
     api: bool = True
     #: ``kubus serve`` migrates the schema to the newest revision at start.
     auto_upgrade: bool = True
+    #: The availability check of order entry in the JSON API: ``atp`` (available-to-promise
+    #: with delivery scheduling, ``kubus.scheduling``) or ``stock`` (unrestricted stock only).
+    availability: str = "atp"
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """``[scheduler]``: the job runner (``docs/jobs.md``)."""
+
+    #: ``kubus serve`` runs the scheduled jobs (when it serves the JSON API).
+    enabled: bool = True
+    #: The cron table; ``None``: the one shipped in ``kubus/config/jobs.cron``.
+    cron_file: Path | None = None
+    #: Zone of cron lines without ``CRON_TZ``; ``None``: ``[workspace] timezone``, else local.
+    timezone: str | None = None
+    #: SQLAlchemy URL of the run records and locks; ``None``: ``<data_dir>/jobs.sqlite``.
+    store_url: str | None = None
+    #: Seconds a run may start late and still run (missed runs coalesce into one).
+    misfire_grace_time: float = 300.0
+    #: Seconds without a heartbeat after which another process may take a job's lock over.
+    lock_timeout: float = 600.0
+    #: Jobs that may run at the same time (different jobs; one job never runs twice at once).
+    workers: int = 4
+
+
+@dataclass(frozen=True)
+class EtlSettings:
+    """``[etl]``: the warehouse load (``kubus etl run``, ``docs/warehouse.md``)."""
+
+    #: SQLAlchemy URL of the warehouse; ``None``: ``duckdb:///<data_dir>/warehouse.duckdb``.
+    warehouse_url: str | None = None
+    #: The currency every amount is translated to (``*_gc`` columns).
+    group_currency: str = "EUR"
+    #: Compare OLTP and warehouse totals after every load; a difference fails the load.
+    reconciliation: bool = True
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """``[source NAME]``: one OLTP source system the warehouse loads from."""
+
+    name: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -175,6 +226,12 @@ class Settings:
     locales: dict[str, dict[str, Path]] = field(default_factory=dict)
     #: The transactional database and its JSON API (``[oltp]``).
     oltp: OltpSettings = field(default_factory=OltpSettings)
+    #: The warehouse load (``[etl]``).
+    etl: EtlSettings = field(default_factory=EtlSettings)
+    #: OLTP source systems of the warehouse by name (``[source NAME]``); none: ``[oltp]``.
+    sources: dict[str, SourceSettings] = field(default_factory=dict)
+    #: The job runner (``[scheduler]``).
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     #: The settings file read, if any.
     source: Path | None = None
     #: Things accepted but worth knowing (deprecated or ignored keys and sections).
@@ -190,6 +247,31 @@ class Settings:
         if self.oltp.url:
             return self.oltp.url
         return f"sqlite:///{(self.data_dir / OLTP_DEFAULT_FILE).absolute()}"
+
+    @property
+    def warehouse_url(self) -> str:
+        """``[etl] warehouse_url``, or the embedded ``duckdb:///<data_dir>/warehouse.duckdb``."""
+        if self.etl.warehouse_url:
+            return self.etl.warehouse_url
+        return f"duckdb:///{(self.data_dir / WAREHOUSE_DEFAULT_FILE).absolute()}"
+
+    @property
+    def jobs_store_url(self) -> str:
+        """``[scheduler] store_url``; else the job store lives with the OLTP database: in it
+        when that is a database server (PostgreSQL), in ``jobs.sqlite`` beside it when it is
+        a SQLite file, else (no ``[oltp] url``) in ``<data_dir>/jobs.sqlite``."""
+        if self.scheduler.store_url:
+            return self.scheduler.store_url
+        url = self.oltp.url or ""
+        if url.startswith("postgresql"):
+            return url
+        beside = _SQLITE_FILE.match(url)
+        if beside and beside["path"] != ":memory:":
+            return f"sqlite:///{Path(beside['path']).parent / JOBS_DEFAULT_FILE}"
+        return f"sqlite:///{(self.data_dir / JOBS_DEFAULT_FILE).absolute()}"
+
+
+_SQLITE_FILE = re.compile(r"^sqlite(?:\+\w+)?:///(?P<path>[^?]+)")
 
 
 class SettingsError(ValueError):
@@ -347,6 +429,39 @@ def _build_oltp(raw: _Raw, root: Path) -> OltpSettings:
     return OltpSettings(**values)
 
 
+def _build_scheduler(raw: _Raw, root: Path) -> SchedulerSettings:
+    entries = raw.sections.get("scheduler", {})
+    values = _convert(raw, entries, SCHEDULER_OPTIONS)
+    if values.get("store_url"):
+        values["store_url"] = _resolve_url(entries["store_url"], values["store_url"], root)
+    if "cron_file" in values:
+        values["cron_file"] = _resolve(entries["cron_file"], values["cron_file"], root)
+    return SchedulerSettings(**values)
+
+
+def _build_etl(raw: _Raw, root: Path) -> tuple[EtlSettings, dict[str, SourceSettings]]:
+    entries = raw.sections.get("etl", {})
+    values = _convert(raw, entries, ETL_OPTIONS)
+    if values.get("warehouse_url"):
+        values["warehouse_url"] = _resolve_url(entries["warehouse_url"],
+                                               values["warehouse_url"], root)
+    sources: dict[str, SourceSettings] = {}
+    for section, items in raw.sections.items():
+        if not section.startswith("source:"):
+            continue
+        name, where = section[len("source:"):], raw.section_where.get(section, section)
+        for key, entry in items.items():
+            if key != "url":
+                raw.problems.append(f"{entry.where}: unknown key{_suggestion(key, ('url',))}")
+        url = _convert(raw, {k: e for k, e in items.items() if k == "url"},
+                       {"url": to_str}).get("url")
+        if not url:
+            raw.problems.append(f"{where} url: required for a source system")
+            continue
+        sources[name] = SourceSettings(name, _resolve_url(items["url"], url, root))
+    return EtlSettings(**values), sources
+
+
 def _build(raw: _Raw) -> Settings:
     top = raw.sections.get("", {})
     data_dir = _convert(raw, top, {"data_dir": to_path}).get("data_dir")
@@ -362,6 +477,7 @@ def _build(raw: _Raw) -> Settings:
             stores[store.name] = store
             if model is not None:
                 store_models.append(model)
+    etl, sources = _build_etl(raw, root)
     return Settings(
         data_dir=data_dir if data_dir is not None else Settings.data_dir,
         server=server,
@@ -373,6 +489,9 @@ def _build(raw: _Raw) -> Settings:
         browser_options=_convert(raw, raw.sections.get("browser", {}), BROWSER_OPTIONS),
         locales=_build_locales(raw, root),
         oltp=_build_oltp(raw, root),
+        etl=etl,
+        sources=sources,
+        scheduler=_build_scheduler(raw, root),
         source=raw.source,
         warnings=tuple(raw.warnings),
     )

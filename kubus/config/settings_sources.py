@@ -126,7 +126,7 @@ def _model_path(raw: _Raw, entry: _Entry, models_dir: Path) -> Path | None:
 # --- Kubus TOML ---------------------------------------------------------------------------------
 
 _TOML_TABLES = ("server", "workspace", "info", "authentication", "authorization", "browser",
-                "oltp")
+                "oltp", "etl", "scheduler")
 
 
 def _read_toml(path: Path, raw: _Raw) -> None:
@@ -152,6 +152,8 @@ def _read_toml(path: Path, raw: _Raw) -> None:
                 raw.put(key, option, item, f"{where} {option}")
         elif key == "stores" and isinstance(value, dict):
             _toml_stores(raw, value, label)
+        elif key == "sources" and isinstance(value, dict):
+            _toml_sources(raw, value, label)
         elif key == "models" and isinstance(value, list):
             _toml_models(raw, value, label)
         elif key == "locales" and isinstance(value, dict):
@@ -160,7 +162,7 @@ def _read_toml(path: Path, raw: _Raw) -> None:
             shape = "an array of tables [[models]]" if key == "models" else "a table"
             raw.problems.append(f"{label} {key}: expected {shape}, got {value!r}")
         else:
-            known = ("data_dir", *_TOML_TABLES, "stores", "models", "locales")
+            known = ("data_dir", *_TOML_TABLES, "stores", "sources", "models", "locales")
             raw.problems.append(f"{label} {key}: unknown key{_suggestion(key, known)}")
 
 
@@ -173,6 +175,18 @@ def _toml_stores(raw: _Raw, stores: dict[str, Any], label: str) -> None:
         raw.section(f"store:{name}", where)
         for option, value in table.items():
             raw.put(f"store:{name}", option, value, f"{where} {option}")
+
+
+def _toml_sources(raw: _Raw, sources: dict[str, Any], label: str) -> None:
+    """``[sources.NAME] url = ...``: OLTP source systems of the warehouse load."""
+    for name, table in sources.items():
+        where = f"{label} [sources.{name}]"
+        if not isinstance(table, dict):
+            raw.problems.append(f"{where}: expected a table, got {table!r}")
+            continue
+        raw.section(f"source:{name}", where)
+        for option, value in table.items():
+            raw.put(f"source:{name}", option, value, f"{where} {option}")
 
 
 def _toml_models(raw: _Raw, models: list[Any], label: str) -> None:
@@ -210,12 +224,13 @@ def _toml_locales(raw: _Raw, locales: dict[str, Any], label: str) -> None:
 # --- environment --------------------------------------------------------------------------------
 
 _ENV_SECTIONS = (("SERVER_", "server"), ("WORKSPACE_", "workspace"),
-                 ("STORE_", f"store:{DEFAULT_STORE}"), ("OLTP_", "oltp"))
+                 ("STORE_", f"store:{DEFAULT_STORE}"), ("OLTP_", "oltp"), ("ETL_", "etl"),
+                 ("SCHEDULER_", "scheduler"))
 
 
 def _read_environ(environ: Mapping[str, str], raw: _Raw) -> None:
     """``KUBUS_DATA_DIR``, ``KUBUS_SERVER_*``, ``KUBUS_WORKSPACE_*``, ``KUBUS_STORE_*``,
-    ``KUBUS_OLTP_*``.
+    ``KUBUS_OLTP_*``, ``KUBUS_SCHEDULER_*``.
 
     Other ``KUBUS_*`` variables belong to other tools (tests, scripts) and are left alone.
     """

@@ -222,9 +222,32 @@ OLTP_OPTIONS: dict[str, Converter] = {
     "url": to_optional_str,
     "api": to_bool,
     "auto_upgrade": to_bool,
+    "availability": one_of("atp", "stock"),
 }
 #: The OLTP database file in ``data_dir`` when ``[oltp] url`` is not set.
 OLTP_DEFAULT_FILE = "oltp.sqlite"
+
+#: ``[etl]``: the warehouse load (``docs/warehouse.md``).
+ETL_OPTIONS: dict[str, Converter] = {
+    "warehouse_url": to_optional_str,
+    "group_currency": to_str,
+    "reconciliation": to_bool,
+}
+#: The warehouse file in ``data_dir`` when ``[etl] warehouse_url`` is not set.
+WAREHOUSE_DEFAULT_FILE = "warehouse.duckdb"
+
+#: ``[scheduler]``: the job runner (cron table, time zone, run records and locks).
+SCHEDULER_OPTIONS: dict[str, Converter] = {
+    "enabled": to_bool,
+    "cron_file": to_path,
+    "timezone": to_timezone,
+    "store_url": to_optional_str,
+    "misfire_grace_time": to_seconds,
+    "lock_timeout": to_seconds,
+    "workers": to_positive_int,
+}
+#: The job store file in ``data_dir`` when ``[scheduler] store_url`` is not set.
+JOBS_DEFAULT_FILE = "jobs.sqlite"
 
 AUTHORIZATION_OPTIONS: dict[str, Converter] = {
     "rights_file": to_path,

@@ -60,6 +60,9 @@ def _read_slicer_ini(path: Path, raw: _Raw) -> None:
             _ini_store(raw, section[6:].strip(), items, where)
         elif section.startswith("locale"):
             _ini_locale(raw, section, items, where)
+        elif section.startswith("source ") and section[7:].strip():
+            # Kubus only: an OLTP source system of the warehouse load.
+            _ini_options(f"source:{section[7:].strip()}")(raw, items, where, root)
         elif section.startswith("query_log"):
             raw.warnings.append(f"{where}: request logging is not supported; section ignored")
         else:
@@ -195,5 +198,6 @@ _INI_SECTIONS: dict[str, Callable[[_Raw, dict[str, str], str, Path], None]] = {
     "browser": _ini_options("browser"),
     # Kubus only: the transactional database and its JSON API.
     "oltp": _ini_options("oltp"),
+    "etl": _ini_options("etl"),
     "main": _ini_main,
 }

@@ -268,11 +268,14 @@ class _Lines:
         line_no = np.empty(len(order), dtype=np.int64)
         line_no[order] = number_within(doc[order])
         bounds = np.cumsum([0, *(len(_ints(a["doc"])) for a, _ in kept)])
+        # Each part's rows in posting order, in one pass: a stable sort of the posting order
+        # by part (radix sort on small integers) instead of one scan of every row per part.
+        grouped = order[np.argsort(part[order].astype(np.uint16), kind="stable")]
         out = []
         for i, (arrays, fixed) in enumerate(kept):
             if not len(_ints(arrays["doc"])):
                 continue
-            mine = order[part[order] == i] - bounds[i]  # this part's rows in posting order
+            mine = grouped[bounds[i]:bounds[i + 1]] - bounds[i]  # this part's rows, in order
             columns: dict[str, Column] = {
                 "acc_doc_id": _ints(arrays["doc"])[mine], "line_no": line_no[bounds[i] + mine]}
             for name in ("account", "debit", "credit", "customer_id", "vendor_id",

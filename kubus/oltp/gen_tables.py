@@ -64,14 +64,34 @@ def rows(table: str, day: np.ndarray, sort: tuple[np.ndarray, ...],
 
     A :class:`~kubus.oltp.gen_writer.Const` column is the same in every row.
     """
-    order = np.lexsort((*reversed(sort), day)) if len(day) else np.zeros(0, dtype=np.int64)
-    if np.array_equal(order, np.arange(len(order))):  # mostly built in order already
+    if _in_order((day, *sort)):  # mostly built in order already: no sort, no copies
         return Rows(table, {k: v if isinstance(v, Const | Coded) else np.asarray(v)
                             for k, v in columns.items()},
                     np.asarray(day, dtype=np.int64), frozenset(dates))
+    order = np.lexsort((*reversed(sort), day))
     return Rows(table, {k: take(v if isinstance(v, Const | Coded) else np.asarray(v), order)
                         for k, v in columns.items()},
                 np.asarray(day, dtype=np.int64)[order], frozenset(dates))
+
+
+def _in_order(keys: tuple[np.ndarray, ...]) -> bool:
+    """Whether the rows are already sorted by ``keys`` (most significant first), ties
+    allowed: then the stable ``lexsort`` would keep them as they are. One linear pass per
+    key that still decides something, instead of an O(n log n) sort."""
+    undecided: np.ndarray | None = None
+    for key in keys:
+        values = np.asarray(key)
+        if len(values) < 2:
+            return True
+        later, earlier = values[1:], values[:-1]
+        falls = later < earlier
+        if (falls if undecided is None else falls & undecided).any():
+            return False
+        rises = later > earlier
+        undecided = ~rises if undecided is None else undecided & ~rises
+        if not undecided.any():
+            return True
+    return True
 
 
 def tax_of_items(master: Master, sales: SalesFlow) -> tuple[np.ndarray, np.ndarray]:

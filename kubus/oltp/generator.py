@@ -70,6 +70,8 @@ TRUTH_FILE = "demo_truth.csv"
 SQLITE_PAGE_SIZE = 16_384
 SQLITE_CACHE_KIB = 1_000_000
 SQLITE_MMAP_BYTES = 1 << 34
+#: Worker threads SQLite may use to sort (CREATE INDEX at the end of the load).
+SQLITE_SORT_THREADS = 4
 MAX_LINES = 20_000_000
 
 
@@ -208,17 +210,21 @@ def generate(url: str, lines: int, *, seed: int = 42, system: SourceSystemSpec =
 
 def generate_landscape(data_dir: Path, lines: int, *, systems: Sequence[str] = ("current",
                        "legacy"), seed: int = 42, progress: bool = True,
-                       overwrite: bool = False) -> dict[str, GenerationStats]:
+                       overwrite: bool = False, first_day: date | None = None,
+                       as_of: date | None = None) -> dict[str, GenerationStats]:
     """One SQLite database per system (``oltp_<name>.sqlite``) plus ``demo_truth.csv``.
 
     Every system gets ``lines`` order items; the shared company pool comes from ``seed``, so
-    the systems' customers overlap as the ground truth says.
+    the systems' customers overlap as the ground truth says. ``first_day``/``as_of`` move the
+    history (default: the presets' fixed dates, so the same seed gives the same data).
     """
     if len(set(systems)) != len(systems) or not systems:
         raise GenerationError(f"systems must be distinct and not empty: {list(systems)}")
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     specs = [system_spec(name, i) for i, name in enumerate(systems)]
+    specs = [replace(spec, first_day=first_day or spec.first_day, as_of=as_of or spec.as_of)
+             for spec in specs]
     paths = [data_dir / f"oltp_{spec.name}.sqlite" for spec in specs]
     existing = [str(path) for path in paths if path.exists()]
     if existing and not overwrite:  # refuse before writing anything
@@ -329,7 +335,8 @@ def _write(engine: sa.Engine, sources: list[Source], system: SourceSystemSpec, *
             # The file is a temporary one until it is complete: no journal, no syncs.
             # Reads of what was written go through a memory map (no copies into the cache).
             for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF",
-                           f"cache_size=-{SQLITE_CACHE_KIB}", "temp_store=MEMORY", "threads=4",
+                           f"cache_size=-{SQLITE_CACHE_KIB}", "temp_store=MEMORY",
+                           f"threads={SQLITE_SORT_THREADS}",
                            f"mmap_size={SQLITE_MMAP_BYTES}"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.execute("BEGIN")

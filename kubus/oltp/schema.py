@@ -798,3 +798,9 @@ idempotency_key = sa.Table(
     _col("body", sa.Text),
     _col("created_at", sa.DateTime, index=True),
 )
+
+# --- interaction center (issue #6): interaction, attachments, candidates, prospect, quarantine -
+# Defined in kubus.oltp.schema_interactions on this same metadata (this module is long enough);
+# imported here so that `metadata` always has them. A plain import, not `from ... import`,
+# so the two modules can be imported in either order.
+import kubus.oltp.schema_interactions  # noqa: E402, F401

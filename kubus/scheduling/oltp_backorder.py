@@ -439,10 +439,8 @@ class _Run:
         except SchedulingError as exc:
             raise oltp_error(exc) from exc
 
-    def _prepare(self, conn: sa.Connection, materials: Sequence[str] | None,
-                 plants: Sequence[str] | None, *, apply: bool) -> _Prepared:
-        self.progress("load", 0, 4)
-        keys = _select_keys(conn, materials, plants)
+    def _prepare(self, conn: sa.Connection, keys: list[MaterialPlant] | None, *,
+                 apply: bool) -> _Prepared:
         planning = load_material_planning(conn, keys, lock=apply)
         locked = _lock_orders(conn, keys) if apply else None
         lines = _read_lines(conn, keys)
@@ -466,13 +464,23 @@ class _Run:
     def inputs(self, conn: sa.Connection, materials: Sequence[str] | None,
                plants: Sequence[str] | None) -> BackorderInputs:
         try:
-            return self._prepare(conn, materials, plants, apply=False).inputs
+            keys = _select_keys(conn, materials, plants)
+            if keys == []:
+                return BackorderInputs([], {}, {})
+            return self._prepare(conn, keys, apply=False).inputs
         except SchedulingError as exc:
             raise oltp_error(exc) from exc
 
     def _execute(self, conn: sa.Connection, materials: Sequence[str] | None,
                  plants: Sequence[str] | None, *, apply: bool) -> BackorderRunReport:
-        prepared = self._prepare(conn, materials, plants, apply=apply)
+        self.progress("load", 0, 4)
+        keys = _select_keys(conn, materials, plants)
+        if keys == []:  # nothing selected (an empty list, a plant without materials)
+            self.progress("load", 4, 4)
+            self._lap("load")
+            return BackorderRunReport(self.today, not apply, self.sort_by, 0, 0, 0, (), 0, 0,
+                                      dict(self.timings))
+        prepared = self._prepare(conn, keys, apply=apply)
         lines, schedule, inputs = prepared.lines, prepared.schedule, prepared.inputs
         self.progress("check", 0, 1)
         report = reschedule(inputs.items, inputs.supply, today=self.today, sort_by=self.sort_by,

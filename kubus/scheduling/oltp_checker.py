@@ -23,9 +23,10 @@ served) and never confirm the same quantity twice.
 
 Errors are the OLTP's typed errors, so every caller's error mapping applies unchanged:
 :class:`~kubus.oltp.errors.NotFound` for an unknown material, plant or master data,
-:class:`~kubus.oltp.errors.BadRequest` for bad input (the scheduling error's ``code``:
-``invalid_quantity``, ``date_in_past``, ``invalid_calendar``, ...). A raised error rolls the
-whole order back: nothing is written, not even the check record.
+:class:`~kubus.oltp.errors.Invalid` for master data that cannot be scheduled with
+(``invalid_calendar``, ``invalid_lead_time``), :class:`~kubus.oltp.errors.BadRequest` for bad
+input (the scheduling error's ``code``: ``invalid_quantity``, ``date_in_past``, ...). A raised
+error rolls the whole order back: nothing is written, not even the check record.
 
 The order item a check belongs to: :class:`~kubus.oltp.availability.AvailabilityRequest` does
 not name it, so the checker recognises order entry by the order header its transaction has just
@@ -55,18 +56,26 @@ import sqlalchemy as sa
 from kubus.oltp import changelog
 from kubus.oltp.amounts import quantity
 from kubus.oltp.availability import (
+    AvailabilityChecker,
     AvailabilityRequest,
     BatchAvailabilityChecker,
     Confirmation,
+    StockOnlyChecker,
 )
-from kubus.oltp.errors import BadRequest, NotFound, OltpError
+from kubus.oltp.errors import BadRequest, Invalid, NotFound, OltpError
 from kubus.oltp.prepared import Prepared, PreparedQuery
 from kubus.oltp.schema import atp_check, number_range, sales_order, sales_order_item
 from kubus.oltp.store import Bind, read_only
 from kubus.scheduling.atp import ConfirmationRule, effective_rule, with_confirmation
 from kubus.scheduling.calendar import FactoryCalendar, to_day
 from kubus.scheduling.delivery import Route, ShippingPoint, forward
-from kubus.scheduling.errors import DateInPastError, SchedulingError, UnknownMaterialError
+from kubus.scheduling.errors import (
+    CalendarError,
+    DateInPastError,
+    InvalidLeadTimeError,
+    SchedulingError,
+    UnknownMaterialError,
+)
 from kubus.scheduling.oltp_master import (
     CheckingGroupRule,
     DeliveryAgreement,
@@ -85,12 +94,23 @@ from kubus.scheduling.quantities import to_milli
 from kubus.scheduling.schedule_lines import ItemConfirmation, ItemRequest, confirm_item
 from kubus.scheduling.timeline import Timeline
 
-__all__ = ["AtpChecker", "AtpResult", "oltp_error", "simulate_check"]
+__all__ = ["AVAILABILITY_CHECKS", "AtpChecker", "AtpResult", "availability_checker",
+           "oltp_error", "simulate_check"]
 
 
 def oltp_error(exc: SchedulingError) -> OltpError:
-    """A scheduling error as the OLTP's typed error: same code, message and details."""
-    kind = NotFound if isinstance(exc, UnknownMaterialError) else BadRequest
+    """A scheduling error as the OLTP's typed error: same code, message and details.
+
+    Over the database, calendars and lead times come from master data, not from the request:
+    a factory calendar without a working day or a negative lead time is :class:`Invalid`
+    (422: the request is fine, the data it needs cannot be scheduled with); an unknown
+    material is :class:`NotFound`; everything else is the request's :class:`BadRequest`.
+    """
+    kind: type[OltpError] = BadRequest
+    if isinstance(exc, UnknownMaterialError):
+        kind = NotFound
+    elif isinstance(exc, CalendarError | InvalidLeadTimeError):
+        kind = Invalid
     return kind(exc.code, exc.message, **exc.details)
 
 
@@ -405,3 +425,23 @@ def simulate_check(bind: Bind, material_id: str, plant: str, quantity_: Decimal 
                                   customer_id=customer_id, ship_to=ship_to)
     return (checker or AtpChecker(record=False)).simulate(bind, request)
 
+
+
+#: The availability checks a server can run order entry with (``[oltp] availability``).
+AVAILABILITY_CHECKS = ("atp", "stock")
+
+
+def availability_checker(kind: str = "atp") -> AvailabilityChecker:
+    """The checker of ``[oltp] availability``: ``atp`` an :class:`AtpChecker` (recording every
+    check), ``stock`` the OLTP's stock-only default. ``kubus serve`` passes it to
+    ``create_app``::
+
+        create_app(workspace, oltp=engine,
+                   checker=availability_checker(settings.oltp.availability))
+    """
+    if kind == "atp":
+        return AtpChecker()
+    if kind == "stock":
+        return StockOnlyChecker()
+    raise ValueError(f"availability check must be one of {', '.join(AVAILABILITY_CHECKS)}, "
+                     f"got {kind!r}")

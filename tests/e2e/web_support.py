@@ -24,7 +24,7 @@ import requests
 
 from kubus.config.settings import with_overrides
 from kubus.server.app import create_app
-from kubus.server.demo import prepare_demo
+from kubus.server.demo import prepare_demo_star
 from kubus.server.workspace import Workspace
 
 CHROMIUM = Path(os.environ.get("KUBUS_CHROMIUM", "/usr/bin/chromium"))
@@ -85,7 +85,7 @@ class DemoServer(Served):
     """The demo data set of ``kubus serve --demo``: the sales star and the hello-world cube."""
 
     def __init__(self, data_dir: Path, facts: int = E2E_FACTS) -> None:
-        settings = prepare_demo(data_dir, facts=facts, progress=False)
+        settings = prepare_demo_star(data_dir, facts=facts, progress=False)
         super().__init__(Workspace.from_settings(with_overrides(settings, timezone="UTC")))
 
 

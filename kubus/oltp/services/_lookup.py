@@ -141,8 +141,11 @@ def materials(conn: sa.Connection, ids: Iterable[str]) -> dict[str, Any]:
 
 _sp, _rd, _spt = sales_price, route_determination, shipping_point
 _first = _spt.alias("first_point")
+# correlate_except: the item's plant also inside the route subquery, which nests this one
+# (auto-correlation only looks one level up and would scan every plant's shipping points).
 _first_point = (sa.select(sa.func.min(_first.c.shipping_point))
-                .where(_first.c.plant == material_plant.c.plant).scalar_subquery())
+                .where(_first.c.plant == material_plant.c.plant)
+                .correlate_except(_first).scalar_subquery())
 _list_price = (
     sa.select(_sp.c.price)
     .where(_sp.c.material_id == material_plant.c.material_id,

@@ -31,7 +31,7 @@ from kubus.oltp.availability import (
 )
 from kubus.oltp.errors import BadRequest, Conflict, Invalid
 from kubus.oltp.numbering import allocate_one
-from kubus.oltp.prepared import Prepared
+from kubus.oltp.prepared import Prepared, pipelined
 from kubus.oltp.schema import material_plant, sales_order, sales_order_item
 from kubus.oltp.schema import sales_order_schedule_line as schedule_line
 from kubus.oltp.services import _lookup
@@ -191,17 +191,18 @@ def create_sales_order(bind: Bind, order: SalesOrderInput, *, today: date,
             "net_value": net_value, "version": 1}])
         results = _confirm_and_write(unit, order_id, items, locked=data, checker=checker,
                                      ctx=ctx, today=today)
-        unit.finish()
     return SalesOrderResult(order_id, order.sold_to, doc_currency, net_value, results)
 
 
 def _confirm_and_write(unit: UnitOfWork, order_id: int, items: list[dict[str, Any]], *,
                        locked: dict[tuple[str, str], Any], checker: AvailabilityChecker,
                        ctx: _lookup.SalesContext, today: date) -> tuple[OrderItemResult, ...]:
-    """Check each item, write items, schedule lines and open quantities.
+    """Check each item, write items, schedule lines, open quantities and the change log.
 
     Writes are batched; they are flushed before checking an item whose material/plant an
     earlier item of this order already confirmed, so the checker sees those confirmations.
+    The last flush and the change log go out pipelined (PostgreSQL: two round trips instead
+    of five; the checks, which read, are done by then).
     """
     open_qty = {key: row.open_confirmed_qty for key, row in locked.items()}
     pending_items: list[dict[str, Any]] = []
@@ -249,7 +250,9 @@ def _confirm_and_write(unit: UnitOfWork, order_id: int, items: list[dict[str, An
             item["item_no"], item["material_id"], item["plant"], item["quantity"], confirmed,
             item["net_price"], item["net_value"], item["tax_rate"],
             tuple(ScheduleLineResult.from_row(line) for line in lines)))
-    flush()
+    with pipelined(unit.conn):
+        flush()
+        unit.finish()
     return tuple(results)
 
 

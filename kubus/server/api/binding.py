@@ -10,6 +10,7 @@ transaction begins; every problem is reported at once (400 ``invalid_body``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -25,7 +26,16 @@ from kubus.oltp.store import read_only, transaction
 from kubus.server.api import idempotency
 from kubus.server.api.encoding import dumps
 from kubus.server.api.errors import ApiError, from_oltp, problem_details
-from kubus.server.api.operations import Call, Created, Environment, Lookup, Operation, Param
+from kubus.server.api.operations import (
+    Call,
+    Created,
+    Environment,
+    Lookup,
+    Operation,
+    Param,
+    RawBody,
+    RawInput,
+)
 from kubus.server.api.typeschema import INT64, LimitLookup, Problem
 
 __all__ = ["JSON_TYPES", "bind_operations", "flask_rule"]
@@ -133,6 +143,19 @@ def read_json_body() -> Any:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
 
 
+def read_raw_body(spec: RawBody) -> RawInput:
+    """The request body as bytes, for an operation with a :class:`RawBody`; 415 for another
+    media type, 400 for an empty body when one is required."""
+    mimetype = request.mimetype or spec.media_types[0]
+    if mimetype not in spec.media_types:
+        raise ApiError(415, "unsupported_media_type", f"send the body as "
+                       f"{' or '.join(spec.media_types)}, not {mimetype}")
+    data = request.get_data(cache=True)
+    if spec.required and not data.strip():
+        raise ApiError(400, "invalid_body", "the body is empty")
+    return RawInput(data, mimetype)
+
+
 # --- running a call -------------------------------------------------------------------------
 
 
@@ -173,17 +196,24 @@ class _Views:
 
     def write(self, op: Operation, path: dict[str, Any]) -> Response:
         query = parse_query(op)
-        raw = read_json_body()
-        body = extras = None
-        if op.body is not None:
-            problems: list[Problem] = []
-            body, extras = op.body.decode(raw, path, problems, self.limits)
-            if problems:
-                raise ApiError(400, "invalid_body", "; ".join(
-                    f"{p.pointer or '/'}: {p.message}" for p in problems[:5]),
-                    problem_details(problems))
-        elif raw != {}:
-            raise ApiError(400, "invalid_body", "this operation takes no body")
+        body: Any = None
+        extras: Any = None
+        if op.raw_body is not None:
+            body = read_raw_body(op.raw_body)
+            # The fingerprint of an Idempotency-Key covers the bytes, not a JSON document.
+            raw: Any = {"media_type": body.media_type,
+                        "sha256": hashlib.sha256(body.data).hexdigest()}
+        else:
+            raw = read_json_body()
+            if op.body is not None:
+                problems: list[Problem] = []
+                body, extras = op.body.decode(raw, path, problems, self.limits)
+                if problems:
+                    raise ApiError(400, "invalid_body", "; ".join(
+                        f"{p.pointer or '/'}: {p.message}" for p in problems[:5]),
+                        problem_details(problems))
+            elif raw != {}:
+                raise ApiError(400, "invalid_body", "this operation takes no body")
         key = idempotency.check_key(request.headers.get(idempotency.HEADER))
         request_hash = idempotency.fingerprint(op.method, request.path, raw)
         with transaction(self.env.engine) as conn:

@@ -111,7 +111,11 @@ def _operation(op: Operation, schemas: Schemas) -> dict[str, Any]:
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
     if parameters:
         document["parameters"] = parameters
-    if op.body is not None:
+    if op.raw_body is not None:
+        document["requestBody"] = {
+            "required": op.raw_body.required, "description": op.raw_body.description,
+            "content": {t: {"schema": {"type": "string"}} for t in op.raw_body.media_types}}
+    elif op.body is not None:
         document["requestBody"] = {
             "required": False,
             "content": {"application/json": {"schema": _body_schema(op.body, schemas)}}}

@@ -28,9 +28,10 @@ from kubus.server.api.typeschema import LimitLookup, Problem
 
 if TYPE_CHECKING:
     from kubus.oltp.availability import AvailabilityChecker
+    from kubus.server.jobs.runner import JobRunner
 
 __all__ = ["Body", "Call", "Created", "Environment", "Lookup", "Operation", "Page", "Param",
-           "url"]
+           "RawBody", "RawInput", "url"]
 
 T = TypeVar("T")
 
@@ -95,6 +96,26 @@ class Body:
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A request body passed to the handler as bytes (:class:`RawInput`), not decoded as JSON:
+    an e-mail (``message/rfc822``), a CSV file, a JSON batch the handler splits itself.
+    ``media_types`` are the accepted ``Content-Type`` s (the first is the default when none
+    is given); ``required``: an empty body is a 400."""
+
+    media_types: tuple[str, ...]
+    description: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """A raw request body as the handler gets it in :attr:`Call.body`."""
+
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list; ``next_cursor`` fetches the next one (``None``: this was the last)."""
 
@@ -118,11 +139,13 @@ class Created(Generic[T]):
 @dataclass(frozen=True)
 class Environment:
     """What the views need besides the request: the OLTP engine, the availability checker
-    order entry calls and the business date used when a body gives none."""
+    order entry calls, the business date used when a body gives none and the job runner
+    (``None``: the ``/jobs`` endpoints answer 404 ``jobs_unavailable``)."""
 
     engine: sa.Engine
     checker: AvailabilityChecker
     today: Callable[[], date]
+    jobs: JobRunner | None = None
 
 
 @dataclass
@@ -162,6 +185,8 @@ class Operation:
     description: str = ""
     #: Extra error statuses a write may answer (400, 409 and 422 are always possible).
     errors: tuple[int, ...] = ()
+    #: A body the handler reads as bytes (instead of ``body``).
+    raw_body: RawBody | None = None
 
     @property
     def writes(self) -> bool:

@@ -11,10 +11,12 @@ from flask import Blueprint, Response
 from kubus.server.api import (
     atp,
     billing,
+    channels,
     customers,
     deliveries,
     documents,
     flow,
+    jobs,
     materials,
     payments,
     purchasing,
@@ -36,6 +38,8 @@ OPERATIONS: tuple[Operation, ...] = (
     *deliveries.OPERATIONS, *billing.OPERATIONS, *payments.OPERATIONS,
     *purchasing.OPERATIONS, *receipts.OPERATIONS, *documents.OPERATIONS, *flow.OPERATIONS,
     *atp.OPERATIONS,
+    *jobs.OPERATIONS,
+    *channels.OPERATIONS,
 )
 
 

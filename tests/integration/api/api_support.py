@@ -151,13 +151,15 @@ def check_response(method: str, path: str, response: requests.Response) -> None:
 class ApiServer:
     """waitress serving ``create_app(workspace, oltp=engine)`` on a free port until stopped."""
 
-    def __init__(self, oltp: Oltp, *, today: date = TODAY, threads: int = 4) -> None:
+    def __init__(self, oltp: Oltp, *, today: date = TODAY, threads: int = 4,
+                 checker: Any = None) -> None:
         from waitress.server import create_server
 
         self.oltp = oltp
         self.engine = oltp.engine
         self.workspace = Workspace(load_settings(None, environ={}), Catalog.from_models([]))
-        app = create_app(self.workspace, oltp=oltp.engine, today=lambda: today)
+        app = create_app(self.workspace, oltp=oltp.engine, today=lambda: today,
+                         checker=checker)
         self.server: Any = create_server(app, host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -12,7 +12,7 @@ from atp_db_support import TODAY, ZERO_TIMES, Fixture, Oltp, build_example, oltp
 
 from kubus.oltp import masterdata as md
 from kubus.oltp.availability import AvailabilityRequest
-from kubus.oltp.errors import BadRequest, NotFound, OltpError
+from kubus.oltp.errors import BadRequest, Invalid, NotFound, OltpError
 from kubus.oltp.services.sales import OrderItemInput, SalesOrderInput, create_sales_order
 from kubus.oltp.store import transaction
 from kubus.scheduling.oltp_checker import AtpChecker, simulate_check
@@ -77,7 +77,7 @@ def test_simulation_refuses_bad_requests(example: Fixture) -> None:
 def test_broken_master_data_is_a_typed_error(example: Fixture) -> None:
     """A factory calendar without a working day cannot schedule anything."""
     md.update(example.engine, [md.FactoryCalendar("DE", "Germany", "0000000")])
-    refused(example, lambda: order(example.engine, "C1", 5, d(2024, 3, 7)), BadRequest,
+    refused(example, lambda: order(example.engine, "C1", 5, d(2024, 3, 7)), Invalid,
             "invalid_calendar")
 
 
