@@ -13,12 +13,9 @@ numbers ``Integer`` (10, 20, ...). Statuses (not processed / partly / completely
 stored: :mod:`kubus.oltp.status` derives them from quantities. Documents are never deleted.
 
 Why over 400 lines: it is the table list, read top to bottom like a data dictionary; splitting
-it would only scatter the foreign keys.
+it would only scatter the foreign keys (the interaction center lives in ``schema_interactions``).
 
-Example::
-
-    from kubus.oltp.schema import metadata, sales_order
-    metadata.create_all(engine)          # tests; production uses `kubus oltp upgrade`
+Example: ``metadata.create_all(engine)`` in tests; production uses ``kubus oltp upgrade``.
 """
 
 from __future__ import annotations
@@ -53,7 +50,7 @@ def _col(name: str, type_: Any, *args: Any, nullable: bool = False,
     return sa.Column(name, type_, *args, nullable=nullable, **kwargs)
 
 
-def _zero(name: str, type_: Any = QUANTITY) -> sa.Column[Any]:
+def _zero(name: str, type_: Any = QUANTITY) -> sa.Column[Any]:  # a NOT NULL 0 by default
     return sa.Column(name, type_, nullable=False, server_default="0")
 
 
@@ -799,8 +796,5 @@ idempotency_key = sa.Table(
     _col("created_at", sa.DateTime, index=True),
 )
 
-# --- interaction center (issue #6): interaction, attachments, candidates, prospect, quarantine -
-# Defined in kubus.oltp.schema_interactions on this same metadata (this module is long enough);
-# imported here so that `metadata` always has them. A plain import, not `from ... import`,
-# so the two modules can be imported in either order.
-import kubus.oltp.schema_interactions  # noqa: E402, F401
+# --- interaction center (issue #6): kubus.oltp.schema_interactions, on this metadata ---------
+import kubus.oltp.schema_interactions  # noqa: E402, F401  (a plain import: no import cycle)
