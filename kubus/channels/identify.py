@@ -25,10 +25,10 @@ import re
 import threading
 from dataclasses import dataclass
 
-import phonenumbers
 import sqlalchemy as sa
 
 from kubus.channels.base import Contact
+from kubus.oltp.contacts import MIN_NATIONAL_DIGITS, normalise_email, normalise_phone
 from kubus.oltp.schema import change_log, change_log_counter, customer
 
 __all__ = ["CUSTOMER_NUMBER", "MIN_NATIONAL_DIGITS", "CustomerDirectory", "Identity",
@@ -42,34 +42,6 @@ CUSTOMER_NUMBER = re.compile(
     # The number has a digit, so "customer service" is not read as customer "service".
     r"(?P<number>(?=[A-Z-]*\d)[A-Z0-9][A-Z0-9-]{0,9})\b",
     re.IGNORECASE)
-
-
-#: Digits a national number needs to identify anyone (shorter: an extension or service code).
-MIN_NATIONAL_DIGITS = 6
-
-
-def normalise_email(value: str | None) -> str | None:
-    """``" Anna@Example.COM "`` -> ``"anna@example.com"``; ``None`` unless it has an ``@``."""
-    if not value:
-        return None
-    text = value.strip().lower()
-    return text if "@" in text and len(text) <= 120 else None
-
-
-def normalise_phone(value: str | None, region: str) -> str | None:
-    """A phone number in E.164 (``"030 1234567"``, region DE -> ``"+49301234567"``), or
-    ``None`` when it is not a possible number."""
-    if not value or not any(c.isdigit() for c in value):
-        return None
-    try:
-        number = phonenumbers.parse(value, region or None)
-    except phonenumbers.NumberParseException:
-        return None
-    # Short numbers (internal extensions, service codes) must not match a customer by chance.
-    if (not phonenumbers.is_possible_number(number)
-            or len(str(number.national_number)) < MIN_NATIONAL_DIGITS):
-        return None
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 @dataclass(frozen=True)

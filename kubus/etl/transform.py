@@ -22,9 +22,10 @@ import functools
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from kubus.oltp.contacts import normalise_phone
 
 __all__ = ["clean_text", "date_key", "days_between", "e164", "is_in", "lookup", "text",
            "to_date", "translate"]
@@ -43,11 +44,9 @@ def clean_text(values: pd.Series, *, case: str | None = None) -> pd.Series:
 
 @functools.lru_cache(maxsize=65_536)
 def _e164(phone: str, country: str) -> str:
-    try:
-        parsed = phonenumbers.parse(phone, country or None)
-    except phonenumbers.NumberParseException:
-        return phone
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # The channels' normal form (kubus.oltp.contacts), so identification and the customer
+    # dimension agree; what is not a possible number stays as given (cleaned).
+    return normalise_phone(phone, country) or phone
 
 
 def e164(phones: pd.Series, countries: pd.Series) -> pd.Series:
