@@ -65,12 +65,17 @@ def _flag(mask: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(mask, dtype=bool).astype("int16")
 
 
-def _by_item(frame: pd.DataFrame, extra: pd.DataFrame, doc: str, column: str) -> pd.Series:
-    """``extra[column]`` aligned to ``frame``'s (doc, item_no) rows, 0 where missing."""
+def _by_item(frame: pd.DataFrame, extra: pd.DataFrame, doc: str, column: str,
+             missing: float | None = 0.0) -> pd.Series:
+    """``extra[column]`` aligned to ``frame``'s (doc, item_no) rows, ``missing`` where none
+    (``None``: left empty, e.g. a date)."""
     if extra.empty:
-        return pd.Series(0.0, index=frame.index)
-    merged = frame[[doc, "item_no"]].merge(extra, on=[doc, "item_no"], how="left")
-    return pd.Series(merged[column].fillna(0).to_numpy(), index=frame.index)
+        return pd.Series(missing, index=frame.index,
+                         dtype=object if missing is None else "float64")
+    merged = frame[[doc, "item_no"]].merge(extra[[doc, "item_no", column]],
+                                           on=[doc, "item_no"], how="left")
+    values = merged[column] if missing is None else merged[column].fillna(missing)
+    return pd.Series(values.to_numpy(), index=frame.index)
 
 
 def order_item_rows(ctx: Context, items: pd.DataFrame, confirmed: pd.DataFrame,
@@ -104,10 +109,7 @@ def order_item_rows(ctx: Context, items: pd.DataFrame, confirmed: pd.DataFrame,
 
 def delivery_rows(ctx: Context, items: pd.DataFrame, issued: pd.DataFrame) -> pd.DataFrame:
     gi_qty = _by_item(items, issued, "delivery_id", "issued_qty")
-    gi_date = items[["delivery_id", "item_no"]].merge(
-        issued[["delivery_id", "item_no", "gi_date"]] if len(issued) else
-        pd.DataFrame(columns=["delivery_id", "item_no", "gi_date"]),
-        on=["delivery_id", "item_no"], how="left")["gi_date"].set_axis(items.index)
+    gi_date = _by_item(items, issued, "delivery_id", "gi_date", missing=None)
     issued_flag = gi_qty > 0
     gi_date = gi_date.where(issued_flag, None)
     on_time = issued_flag & (to_date(gi_date) <= to_date(items["planned_gi_date"]))
@@ -209,10 +211,7 @@ def goods_receipt_rows(ctx: Context, items: pd.DataFrame) -> pd.DataFrame:
 
 def po_rows(ctx: Context, items: pd.DataFrame, received: pd.DataFrame) -> pd.DataFrame:
     got = _by_item(items, received, "po_id", "received_qty")
-    last = items[["po_id", "item_no"]].merge(
-        received[["po_id", "item_no", "last_receipt_date"]] if len(received) else
-        pd.DataFrame(columns=["po_id", "item_no", "last_receipt_date"]),
-        on=["po_id", "item_no"], how="left")["last_receipt_date"].set_axis(items.index)
+    last = _by_item(items, received, "po_id", "last_receipt_date", missing=None)
     complete = got >= items["quantity"] - 1e-9
     on_time = complete & (to_date(last) <= to_date(items["delivery_date"]))
     return ctx.head(
