@@ -60,6 +60,10 @@ def _hello_world() -> ModelSource:
     return ModelSource(path=_config_path("examples", "hello_world", "model.json"))
 
 
+def _load_hello_world(engine: sa.Engine) -> None:
+    load_hello_world(engine, _config_path("examples", "hello_world", "data.csv"))
+
+
 def prepare_demo(data_dir: Path, *, lines: int = DEMO_LINES, progress: bool = True,
                  today: date | None = None) -> Settings:
     """Make or refresh the demo landscape in ``data_dir``; the settings that serve it."""
@@ -94,7 +98,7 @@ def prepare_demo(data_dir: Path, *, lines: int = DEMO_LINES, progress: bool = Tr
         if report.rows:
             run_customer_analytics(engine, today)
             build_stock_snapshot(engine, today - timedelta(days=HISTORY_DAYS), today)
-        load_hello_world(engine, _config_path("examples", "hello_world", "data.csv"))
+        _load_hello_world(engine)
     finally:
         engine.dispose()
     return Settings(
@@ -133,7 +137,7 @@ def prepare_demo_star(data_dir: Path, *, facts: int = DEMO_STAR_FACTS,
     url = f"duckdb:///{warehouse.resolve()}"
     engine = sa.create_engine(url)
     try:
-        load_hello_world(engine, _config_path("examples", "hello_world", "data.csv"))
+        _load_hello_world(engine)
     finally:
         engine.dispose()
     return Settings(
